@@ -1,0 +1,113 @@
+//! A mock cloud for mirrorguard's tests and demo. It serves, on one loopback port, the APIs the
+//! real provider SDKs call, in each provider's actual wire format (EC2 and STS Query API today),
+//! driven by a declarative [`World`] with injectable faults. Production code never links a fake
+//! provider: it is pointed at this server through the same endpoint override users have.
+
+pub mod aws;
+pub mod world;
+
+pub use world::{FaultKind, World};
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// One request as the mock saw it, for tests that assert on what the client sent.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub service: String,
+    pub action: String,
+    pub account: String,
+    pub region: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// Shared state behind the HTTP handlers.
+pub struct MockState {
+    pub world: World,
+    /// Matching requests seen so far, per fault index (for `throttled N times`).
+    fault_hits: Mutex<HashMap<usize, u32>>,
+    requests: Mutex<Vec<RequestRecord>>,
+}
+
+impl MockState {
+    fn new(world: World) -> Self {
+        MockState {
+            world,
+            fault_hits: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Counts a hit on fault `index` and returns how many hits it had before this one.
+    fn hit(&self, index: usize) -> u32 {
+        let mut hits = self.fault_hits.lock().expect("fault counter lock");
+        let entry = hits.entry(index).or_insert(0);
+        let before = *entry;
+        *entry += 1;
+        before
+    }
+
+    fn record(&self, record: RequestRecord) {
+        self.requests.lock().expect("request log lock").push(record);
+    }
+}
+
+/// A running mock cloud. Dropping it stops the server.
+pub struct MockCloud {
+    addr: SocketAddr,
+    state: Arc<MockState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl MockCloud {
+    /// Starts the mock on an ephemeral loopback port inside the current tokio runtime.
+    pub async fn start(world: World) -> std::io::Result<MockCloud> {
+        Self::start_on(world, 0).await
+    }
+
+    /// Starts the mock on `127.0.0.1:port` (0 picks a free port).
+    pub async fn start_on(world: World, port: u16) -> std::io::Result<MockCloud> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(MockState::new(world));
+        let app = axum::Router::new()
+            .route("/", axum::routing::post(aws::handle_query))
+            .with_state(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(MockCloud {
+            addr,
+            state,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The base URL every provider endpoint override should point at.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request served so far, in arrival order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests.lock().expect("request log lock").clone()
+    }
+}
+
+impl Drop for MockCloud {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Command-line definitions. Clap lives only here: arguments become plain request structs that
+//! the rest of the library understands.
+
+use crate::model::Provider;
+use crate::providers::aws::{AwsAuth, AwsSettings};
+use crate::providers::Tuning;
+use crate::report::Format;
+use crate::scan::{AllowlistSource, ScanRequest};
+use crate::timefmt::{parse_duration, parse_instant};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mirrorguard",
+    version,
+    about = "Find every cloud traffic mirror and check it against the approved list (MITRE ATT&CK T1020.001)",
+    after_help = "Exit codes: 0 clean · 1 violation (unapproved or expired mirror) · 2 usage or allowlist error · 3 incomplete coverage (a scope was denied or failed)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every traffic mirror through the providers' live APIs and check its destination
+    /// against the allowlist.
+    Scan(ScanArgs),
+    /// Work with allowlist.toml.
+    #[command(subcommand)]
+    Allowlist(AllowlistCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AllowlistCommand {
+    /// Write a commented allowlist template (refuses to overwrite an existing file).
+    Init {
+        #[arg(long, default_value = "allowlist.toml")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Providers to scan, comma-separated (aws; azure, gcp and network are not available yet).
+    #[arg(long = "provider", alias = "providers", value_delimiter = ',', value_parser = parse_provider)]
+    pub providers: Vec<Provider>,
+
+    /// The allowlist of approved mirror destinations.
+    #[arg(long, value_name = "PATH")]
+    pub allowlist: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Colour in the table: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Scan the bundled demo estate on an in-process mock cloud (no credentials, no network).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// AWS regions to scan, comma-separated (default: every region enabled for the account).
+    #[arg(long = "aws-regions", alias = "aws-region", value_delimiter = ',', value_name = "REGION")]
+    pub aws_regions: Vec<String>,
+
+    /// Named AWS profile to take credentials from.
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+
+    /// Override every AWS endpoint (same as AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub aws_endpoint: Option<String>,
+
+    /// Timeout for each attempt of one API call.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Attempts per API call, retries included (throttling and 5xx are retried with backoff).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Scopes listed at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// First retry delay (tests shorten it).
+    #[arg(long, default_value = "1s", value_parser = parse_duration, hide = true)]
+    pub retry_backoff: Duration,
+
+    /// Pages per listing before the scope is declared failed.
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub max_pages: usize,
+
+    /// Pin the clock (RFC 3339 or YYYY-MM-DD) so reports are reproducible.
+    #[arg(long, value_parser = parse_instant, hide = true)]
+    pub now: Option<OffsetDateTime>,
+}
+
+fn parse_provider(text: &str) -> Result<Provider, String> {
+    Provider::parse(text.trim()).ok_or_else(|| {
+        format!("unknown provider {text:?} (expected aws, azure, gcp or network)")
+    })
+}
+
+impl ScanArgs {
+    /// The plain request the library runs. `color_by_default` is what `--color auto` means
+    /// here (a terminal without `NO_COLOR`), which only the binary can tell.
+    pub fn into_request(self, color_by_default: bool) -> ScanRequest {
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => color_by_default,
+        };
+        let allowlist = match (self.allowlist, self.demo) {
+            (Some(path), _) => AllowlistSource::File(path),
+            (None, true) => AllowlistSource::Builtin,
+            (None, false) => AllowlistSource::File(PathBuf::from("allowlist.toml")),
+        };
+        ScanRequest {
+            format: match self.format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Json => Format::Json,
+            },
+            providers: self.providers,
+            allowlist,
+            output: self.output,
+            color,
+            demo: self.demo,
+            aws: AwsSettings {
+                auth: AwsAuth::Environment {
+                    profile: self.aws_profile,
+                },
+                endpoint: self.aws_endpoint,
+                regions: self.aws_regions,
+            },
+            tuning: Tuning {
+                timeout: self.timeout,
+                max_attempts: self.max_attempts,
+                initial_backoff: self.retry_backoff,
+                max_pages: self.max_pages.max(1),
+                concurrency: self.concurrency as usize,
+            },
+            now: self.now,
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The bundled demo: a mock cloud started in-process with the demo world, the example
+//! allowlist, static dummy credentials and a pinned clock, all compiled into the binary so
+//! `mirrorguard scan --demo` works from any directory, offline, and shows the same thing every
+//! time (CONTRACTS §8).
+
+use mirrorguard_mocks::{MockCloud, World};
+use time::OffsetDateTime;
+
+/// The demo estate (also usable by hand: `cargo run -p mirrorguard-mocks -- --world …`).
+pub const WORLD: &str = include_str!("../mocks/worlds/demo.toml");
+/// The documented example allowlist at the repository root.
+pub const ALLOWLIST: &str = include_str!("../allowlist.toml");
+
+pub const ACCESS_KEY_ID: &str = "AKIAMIRRORGUARDDEMO0";
+pub const SECRET_ACCESS_KEY: &str = "mirrorguard-demo-secret-not-a-real-key";
+
+/// The demo's pinned "now".
+pub fn now() -> OffsetDateTime {
+    time::macros::datetime!(2026-11-15 12:00:00 UTC)
+}
+
+/// Starts the demo mock cloud on an ephemeral loopback port.
+pub async fn start_cloud() -> std::io::Result<MockCloud> {
+    let world = World::from_toml(WORLD).map_err(std::io::Error::other)?;
+    MockCloud::start(world).await
+}

@@ -1,0 +1,39 @@
+//! The `mirrorguard` binary: parse arguments, run the command, map the outcome to an exit code.
+
+use clap::Parser;
+use mirrorguard::cli::{AllowlistCommand, Cli, Command, ScanArgs};
+use mirrorguard::scan::{self, CommandError};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Allowlist(AllowlistCommand::Init { path }) => {
+            mirrorguard::template::init(&path).map(|message| {
+                eprintln!("{message}");
+                0
+            })
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let request = args.into_request(to_terminal && !no_color);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Io(format!("cannot start the async runtime: {e}")))?;
+    let mut stdout = std::io::stdout().lock();
+    runtime.block_on(scan::run(request, &mut stdout))
+}

@@ -1,0 +1,226 @@
+//! The provider-neutral model. Provider adapters translate SDK types into these; everything
+//! downstream (allowlist matching, posture, reports) sees only these types.
+//!
+//! Invariant: every scope a scan meant to cover ends in exactly one [`CoverageRow`].
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A source of mirrors mirrorguard can scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Aws,
+    Azure,
+    Gcp,
+    Network,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 4] = [
+        Provider::Aws,
+        Provider::Azure,
+        Provider::Gcp,
+        Provider::Network,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Azure => "azure",
+            Provider::Gcp => "gcp",
+            Provider::Network => "network",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one listing covers: AWS account × region, Azure subscription, GCP project × region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Scope {
+    pub provider: Provider,
+    /// Account, subscription or project id; `None` when the scan could not even learn it
+    /// (no credentials, identity call failed).
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+/// How a scope's scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageStatus {
+    Scanned,
+    Disabled,
+    Excluded,
+    Denied,
+    Failed,
+}
+
+impl CoverageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Scanned => "scanned",
+            CoverageStatus::Disabled => "disabled",
+            CoverageStatus::Excluded => "excluded",
+            CoverageStatus::Denied => "denied",
+            CoverageStatus::Failed => "failed",
+        }
+    }
+
+    /// A gap is a scope that should have been scanned and was not.
+    pub fn is_gap(self) -> bool {
+        matches!(self, CoverageStatus::Denied | CoverageStatus::Failed)
+    }
+}
+
+/// The one coverage row of a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoverageRow {
+    #[serde(flatten)]
+    pub scope: Scope,
+    pub status: CoverageStatus,
+    /// Why, with the provider's own error code first; `None` only for `scanned`.
+    pub detail: Option<String>,
+}
+
+/// A mirroring configuration that exists right now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mirror {
+    pub provider: Provider,
+    pub account: String,
+    pub region: Option<String>,
+    pub id: String,
+    /// Provider-specific kind, e.g. `traffic-mirror-session`.
+    pub kind: String,
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub sources: Vec<Source>,
+    pub target: Target,
+    pub filter: Option<FilterSummary>,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// VXLAN network identifier the copies are encapsulated with (AWS).
+    pub vni: Option<i64>,
+    /// Evaluation order among mirrors of the same source (AWS session number, GCP priority).
+    pub priority: Option<i64>,
+}
+
+impl Mirror {
+    /// The destination is owned by another account than the mirror.
+    pub fn cross_account(&self) -> bool {
+        self.target
+            .owner
+            .as_deref()
+            .is_some_and(|owner| owner != self.account)
+    }
+}
+
+/// What is being copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// e.g. `network-interface`, `subnetwork`, `instance`, `tag`.
+    pub kind: String,
+    pub id: String,
+    /// `ingress`, `egress` or `both`, where the provider says.
+    pub direction: Option<String>,
+}
+
+/// What receives the copies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// `network-interface`, `network-load-balancer`, `gateway-load-balancer-endpoint`,
+    /// `unresolved`, …
+    pub kind: String,
+    /// The receiving resource: what allowlist entries name.
+    pub id: String,
+    /// The account (subscription, project) that owns the receiving resource, when known.
+    pub owner: Option<String>,
+    /// AWS: the `tmt-…` the session points at (it may be approved instead of the resource).
+    pub mirror_target_id: Option<String>,
+    /// Destination port where the provider has one (Azure vTAP).
+    pub port: Option<u16>,
+    pub description: Option<String>,
+}
+
+/// Which traffic a mirror copies, in provider-neutral words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct FilterSummary {
+    /// The filter's own id (AWS `tmf-…`), when it is a separate resource.
+    pub id: Option<String>,
+    /// Human-readable rules, e.g. `ingress accept tcp 0.0.0.0/0 -> 10.0.0.0/8:443`.
+    pub accept: Vec<String>,
+    pub reject: Vec<String>,
+    /// Bytes of each packet copied; `None` means whole packets.
+    pub packet_length: Option<i64>,
+    /// Services mirrored besides traffic (AWS `amazon-dns`).
+    pub network_services: Vec<String>,
+    /// The filter copies nothing (no accept rule and no network service).
+    pub copies_nothing: bool,
+    /// The filter itself was listed; `false` when only its id is known (listing failed).
+    pub resolved: bool,
+}
+
+/// A mirroring resource that no mirror uses yet: infrastructure staged for later use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagedResource {
+    pub provider: Provider,
+    pub account: String,
+    pub region: Option<String>,
+    /// `traffic-mirror-target` or `traffic-mirror-filter`.
+    pub kind: String,
+    pub id: String,
+    /// For a staged target: where it would send copies.
+    pub target: Option<Target>,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Who the scan ran as, per provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub provider: Provider,
+    pub principal: String,
+    pub account: Option<String>,
+}
+
+/// What the providers returned for one scan.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub mirrors: Vec<Mirror>,
+    pub staged: Vec<StagedResource>,
+    pub coverage: Vec<CoverageRow>,
+    pub identities: Vec<Identity>,
+}
+
+impl Inventory {
+    pub fn extend(&mut self, other: Inventory) {
+        self.mirrors.extend(other.mirrors);
+        self.staged.extend(other.staged);
+        self.coverage.extend(other.coverage);
+        self.identities.extend(other.identities);
+    }
+
+    /// Sorts everything by provider, account, region, id so output never depends on the order
+    /// concurrent listings finished in.
+    pub fn sort(&mut self) {
+        self.mirrors.sort_by(|a, b| {
+            (a.provider, &a.account, &a.region, &a.id).cmp(&(b.provider, &b.account, &b.region, &b.id))
+        });
+        self.staged.sort_by(|a, b| {
+            (a.provider, &a.account, &a.region, &a.kind, &a.id)
+                .cmp(&(b.provider, &b.account, &b.region, &b.kind, &b.id))
+        });
+        self.coverage.sort_by(|a, b| a.scope.cmp(&b.scope));
+        self.identities.sort_by(|a, b| a.provider.cmp(&b.provider));
+    }
+}

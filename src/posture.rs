@@ -1,0 +1,477 @@
+//! Inventory × allowlist → verdicts and findings.
+//!
+//! Each mirror gets a verdict (approved, unapproved, expired) from the `targets` entries; every
+//! notable fact becomes a [`Finding`] with a stable kebab-case code and a fingerprint that is the
+//! same for the same finding across runs. The exit code is derived from the report here, in one
+//! place, so every output format agrees with it.
+
+use crate::allowlist::{Allowlist, EntryRef, Verdict};
+use crate::model::{CoverageRow, CoverageStatus, Identity, Inventory, Mirror, Provider, StagedResource};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// Entries expiring within this many days are warned about.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// One step less severe (for mirrors that exist but are switched off).
+    fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MirrorVerdict {
+    Approved,
+    Unapproved,
+    Expired,
+}
+
+impl MirrorVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MirrorVerdict::Approved => "approved",
+            MirrorVerdict::Unapproved => "unapproved",
+            MirrorVerdict::Expired => "expired",
+        }
+    }
+}
+
+/// A mirror with the allowlist's decision about it.
+#[derive(Debug, Clone)]
+pub struct EvaluatedMirror {
+    pub mirror: Mirror,
+    pub verdict: MirrorVerdict,
+    /// The entry that approved it, or for `expired` the entry that used to.
+    pub approved_by: Option<EntryRef>,
+    /// The highest severity among this mirror's findings; `None` when it has none.
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvaluatedStaged {
+    pub resource: StagedResource,
+    pub verdict: MirrorVerdict,
+    pub approved_by: Option<EntryRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub fingerprint: String,
+    pub provider: Provider,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// The mirror, resource, scope or allowlist entry the finding is about.
+    pub resource: String,
+    pub message: String,
+}
+
+impl Finding {
+    fn new(
+        code: &'static str,
+        severity: Severity,
+        provider: Provider,
+        account: Option<&str>,
+        region: Option<&str>,
+        resource: &str,
+        message: String,
+    ) -> Finding {
+        let identity = format!(
+            "{code}|{provider}|{}|{}|{resource}",
+            account.unwrap_or(""),
+            region.unwrap_or("")
+        );
+        let digest = Sha256::digest(identity.as_bytes());
+        Finding {
+            code,
+            severity,
+            fingerprint: format!("{:x}", digest)[..16].to_string(),
+            provider,
+            account: account.map(str::to_string),
+            region: region.map(str::to_string),
+            resource: resource.to_string(),
+            message,
+        }
+    }
+}
+
+/// What the report says about the allowlist itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct AllowlistSummary {
+    pub path: String,
+    pub sha256: String,
+    pub unused: Vec<EntryRef>,
+    pub expiring: Vec<EntryRef>,
+}
+
+/// Everything one scan found, ready for any output format.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub generated_at: OffsetDateTime,
+    pub providers: Vec<Provider>,
+    pub identities: Vec<Identity>,
+    pub allowlist: AllowlistSummary,
+    pub mirrors: Vec<EvaluatedMirror>,
+    pub staged: Vec<EvaluatedStaged>,
+    pub coverage: Vec<CoverageRow>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// CONTRACTS §6 for `scan`: 1 on a violation, else 3 on a coverage gap, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.has_violation() {
+            1
+        } else if self.coverage.iter().any(|row| row.status.is_gap()) {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn has_violation(&self) -> bool {
+        self.mirrors
+            .iter()
+            .any(|m| m.verdict != MirrorVerdict::Approved)
+    }
+}
+
+/// Evaluates an inventory against the allowlist at `now`.
+pub fn evaluate(
+    inventory: Inventory,
+    allowlist: &Allowlist,
+    providers: &[Provider],
+    now: OffsetDateTime,
+) -> Report {
+    let mut findings = Vec::new();
+    let mut used = vec![false; allowlist.targets.len()];
+
+    let mut mirrors = Vec::new();
+    for mirror in inventory.mirrors {
+        let verdict = allowlist.verdict(&mirror, now);
+        // Every matching entry counts as used, not just the first: an entry shadowed by another
+        // still does its job and should not be reported as dead.
+        for (index, entry) in allowlist.targets.iter().enumerate() {
+            if entry.matches(&mirror) {
+                used[index] = true;
+            }
+        }
+        let (verdict, approved_by) = match verdict {
+            Verdict::Approved(i) => (MirrorVerdict::Approved, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Expired(i) => (MirrorVerdict::Expired, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
+        };
+        let mut own = mirror_findings(&mirror, verdict, approved_by.as_ref());
+        let severity = own.iter().map(|f| f.severity).max();
+        findings.append(&mut own);
+        mirrors.push(EvaluatedMirror {
+            mirror,
+            verdict,
+            approved_by,
+            severity,
+        });
+    }
+
+    let mut staged = Vec::new();
+    for resource in inventory.staged {
+        let verdict = match &resource.target {
+            Some(target) => {
+                let matches = |entry: &crate::allowlist::TargetEntry| {
+                    entry.provider == resource.provider
+                        && entry.names(target, resource.provider)
+                        && entry.admits_scope(&resource.account, resource.region.as_deref())
+                };
+                for (index, entry) in allowlist.targets.iter().enumerate() {
+                    if matches(entry) {
+                        used[index] = true;
+                    }
+                }
+                allowlist.verdict_for(matches, now)
+            }
+            None => Verdict::Unapproved,
+        };
+        let (verdict, approved_by) = match verdict {
+            Verdict::Approved(i) => (MirrorVerdict::Approved, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Expired(i) => (MirrorVerdict::Expired, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
+        };
+        if let Some(finding) = staged_finding(&resource, verdict) {
+            findings.push(finding);
+        }
+        staged.push(EvaluatedStaged {
+            resource,
+            verdict,
+            approved_by,
+        });
+    }
+
+    for row in &inventory.coverage {
+        if row.status.is_gap() {
+            let scope = scope_name(row);
+            findings.push(Finding::new(
+                "coverage-gap",
+                Severity::Medium,
+                row.scope.provider,
+                row.scope.account.as_deref(),
+                row.scope.region.as_deref(),
+                &scope,
+                format!(
+                    "{} {scope} was not scanned ({}): {}",
+                    row.scope.provider,
+                    row.status.as_str(),
+                    row.detail.as_deref().unwrap_or("no detail")
+                ),
+            ));
+        }
+    }
+
+    let mut unused = Vec::new();
+    for (index, entry) in allowlist.targets.iter().enumerate() {
+        if used[index] || !providers.contains(&entry.provider) {
+            continue;
+        }
+        // An entry whose scopes were not all listed may well match something unseen.
+        let blind = inventory.coverage.iter().any(|row| {
+            row.scope.provider == entry.provider
+                && row.status.is_gap()
+                && entry.may_cover(row.scope.account.as_deref(), row.scope.region.as_deref())
+        });
+        if blind {
+            continue;
+        }
+        let reference = EntryRef::from(&entry.meta);
+        findings.push(Finding::new(
+            "allowlist-unused",
+            Severity::Low,
+            entry.provider,
+            None,
+            None,
+            &entry.meta.reference,
+            format!(
+                "{} (line {}, {}) approves {} but matched no mirror or target in this scan",
+                entry.meta.reference, entry.meta.line, entry.meta.ticket, entry.target.written
+            ),
+        ));
+        unused.push(reference);
+    }
+
+    let mut expiring = Vec::new();
+    let horizon = now + time::Duration::days(EXPIRY_WARNING_DAYS);
+    for meta in allowlist.all_entries() {
+        let Some(expires) = &meta.expires else { continue };
+        if !expires.has_passed(now) && expires.ends_at <= horizon {
+            let days = (expires.ends_at - now).whole_days();
+            findings.push(Finding::new(
+                "allowlist-expiring",
+                Severity::Low,
+                entry_provider(allowlist, meta).unwrap_or(Provider::Aws),
+                None,
+                None,
+                &meta.reference,
+                format!(
+                    "{} (line {}, {}, owner {}) expires {} ({} day{} left)",
+                    meta.reference,
+                    meta.line,
+                    meta.ticket,
+                    meta.owner,
+                    expires.written,
+                    days,
+                    if days == 1 { "" } else { "s" }
+                ),
+            ));
+            expiring.push(EntryRef::from(meta));
+        }
+    }
+
+    findings.sort_by(|a, b| {
+        (a.provider, &a.account, &a.region, &a.resource, a.code)
+            .cmp(&(b.provider, &b.account, &b.region, &b.resource, b.code))
+    });
+
+    Report {
+        generated_at: now,
+        providers: providers.to_vec(),
+        identities: inventory.identities,
+        allowlist: AllowlistSummary {
+            path: display_path(&allowlist.path),
+            sha256: allowlist.sha256.clone(),
+            unused,
+            expiring,
+        },
+        mirrors,
+        staged,
+        coverage: inventory.coverage,
+        findings,
+    }
+}
+
+fn mirror_findings(mirror: &Mirror, verdict: MirrorVerdict, entry: Option<&EntryRef>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let cross_account = mirror.cross_account();
+    let damp = |severity: Severity| {
+        if mirror.enabled {
+            severity
+        } else {
+            severity.lowered()
+        }
+    };
+    let finding = |code, severity, message| {
+        Finding::new(
+            code,
+            damp(severity),
+            mirror.provider,
+            Some(&mirror.account),
+            mirror.region.as_deref(),
+            &mirror.id,
+            message,
+        )
+    };
+    match verdict {
+        MirrorVerdict::Approved => {}
+        MirrorVerdict::Unapproved => findings.push(finding(
+            "unapproved-mirror",
+            if cross_account { Severity::Critical } else { Severity::High },
+            format!(
+                "{} copies traffic to {} {}, which no allowlist entry approves",
+                mirror.id, mirror.target.kind, mirror.target.id
+            ),
+        )),
+        MirrorVerdict::Expired => {
+            let entry = entry.expect("an expired verdict names its entry");
+            findings.push(finding(
+                "expired-approval",
+                if cross_account { Severity::High } else { Severity::Medium },
+                format!(
+                    "{} copies traffic to {} {}, approved by {} (line {}, {}) until {}, which has passed",
+                    mirror.id,
+                    mirror.target.kind,
+                    mirror.target.id,
+                    entry.entry,
+                    entry.line,
+                    entry.ticket,
+                    entry.expires.as_deref().unwrap_or("?")
+                ),
+            ))
+        }
+    }
+    if cross_account {
+        findings.push(finding(
+            "cross-account-target",
+            if verdict == MirrorVerdict::Approved { Severity::Low } else { Severity::High },
+            format!(
+                "{} in account {} sends its copies to {} owned by account {}",
+                mirror.id,
+                mirror.account,
+                mirror.target.id,
+                mirror.target.owner.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    findings
+}
+
+fn staged_finding(resource: &StagedResource, verdict: MirrorVerdict) -> Option<Finding> {
+    let (code, severity, message) = match (resource.kind.as_str(), &resource.target) {
+        (_, Some(target)) => {
+            if verdict == MirrorVerdict::Approved {
+                return None;
+            }
+            let owner_note = match target.owner.as_deref() {
+                Some(owner) if owner != resource.account => format!(" owned by account {owner}"),
+                _ => String::new(),
+            };
+            (
+                "staged-target",
+                if owner_note.is_empty() { Severity::Medium } else { Severity::High },
+                format!(
+                    "{} is a mirror target no session uses yet, pointing at unapproved {} {}{owner_note}",
+                    resource.id, target.kind, target.id
+                ),
+            )
+        }
+        _ => (
+            "staged-filter",
+            Severity::Info,
+            format!("{} is a mirror filter no session uses", resource.id),
+        ),
+    };
+    Some(Finding::new(
+        code,
+        severity,
+        resource.provider,
+        Some(&resource.account),
+        resource.region.as_deref(),
+        &resource.id,
+        message,
+    ))
+}
+
+fn entry_provider(allowlist: &Allowlist, meta: &crate::allowlist::EntryMeta) -> Option<Provider> {
+    allowlist
+        .targets
+        .iter()
+        .find(|e| &e.meta == meta)
+        .map(|e| e.provider)
+        .or_else(|| allowlist.principals.iter().find(|e| &e.meta == meta).map(|e| e.provider))
+        .or_else(|| allowlist.engagements.iter().find(|e| &e.meta == meta).and_then(|e| e.provider))
+        .or_else(|| allowlist.exclusions.iter().find(|e| &e.meta == meta).map(|e| e.provider))
+}
+
+/// `111122223333/us-east-1`, or the account alone, or `(unknown account)`.
+pub fn scope_name(row: &CoverageRow) -> String {
+    match (&row.scope.account, &row.scope.region) {
+        (Some(account), Some(region)) => format!("{account}/{region}"),
+        (Some(account), None) => account.clone(),
+        (None, Some(region)) => format!("(unknown account)/{region}"),
+        (None, None) => "(unknown account)".to_string(),
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Counts per coverage status, in a fixed order, for summaries.
+pub fn coverage_counts(rows: &[CoverageRow]) -> Vec<(CoverageStatus, usize)> {
+    [
+        CoverageStatus::Scanned,
+        CoverageStatus::Disabled,
+        CoverageStatus::Excluded,
+        CoverageStatus::Denied,
+        CoverageStatus::Failed,
+    ]
+    .into_iter()
+    .map(|status| (status, rows.iter().filter(|r| r.status == status).count()))
+    .filter(|(_, n)| *n > 0)
+    .collect()
+}

@@ -1,0 +1,164 @@
+//! Provider adapters: each turns one cloud's live API into the neutral [`Inventory`]. This
+//! module holds what they share: the scan settings, the provider error that becomes a coverage
+//! row, and the pagination guard every listing goes through.
+//!
+//! Invariant: an adapter never returns an empty result for a scope it could not list; it
+//! returns a [`CoverageRow`] saying why, and keeps whatever it did see.
+
+pub mod aws;
+
+use crate::model::{CoverageStatus, Inventory, Provider};
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+/// Knobs shared by every provider adapter.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Per attempt of one API call.
+    pub timeout: Duration,
+    /// Attempts per API call, the first included.
+    pub max_attempts: u32,
+    /// First retry delay; later ones back off exponentially with jitter.
+    pub initial_backoff: Duration,
+    /// Pages per listing before the scope is declared `failed` (a runaway paginator).
+    pub max_pages: usize,
+    /// Scopes listed at once.
+    pub concurrency: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_pages: 1000,
+            concurrency: 16,
+        }
+    }
+}
+
+/// Everything a scan of the live providers needs, free of CLI types.
+#[derive(Debug, Clone)]
+pub struct ScanTargets {
+    pub providers: Vec<Provider>,
+    pub aws: aws::AwsSettings,
+    pub tuning: Tuning,
+    /// Scopes acknowledged as out of reach: reported as `excluded`, not listed.
+    pub exclusions: Vec<ScopeExclusion>,
+}
+
+/// An unexpired `[[exclusions]]` entry, reduced to what an adapter needs.
+#[derive(Debug, Clone)]
+pub struct ScopeExclusion {
+    pub provider: Provider,
+    pub account: String,
+    /// `None` excludes the whole account.
+    pub region: Option<String>,
+    /// Which entry, ticket and owner acknowledged it.
+    pub detail: String,
+}
+
+impl ScanTargets {
+    /// The exclusion that covers a scope, if any.
+    pub fn exclusion(&self, provider: Provider, account: &str, region: Option<&str>) -> Option<&ScopeExclusion> {
+        self.exclusions.iter().find(|e| {
+            e.provider == provider
+                && e.account.eq_ignore_ascii_case(account)
+                && (e.region.is_none() || e.region.as_deref() == region)
+        })
+    }
+}
+
+/// Scans every selected provider and returns the merged, sorted inventory.
+pub async fn scan(targets: &ScanTargets) -> Inventory {
+    let mut inventory = Inventory::default();
+    for provider in &targets.providers {
+        match provider {
+            Provider::Aws => inventory.extend(aws::scan(targets).await),
+            // Only the AWS adapter exists so far; the CLI refuses to select the others.
+            Provider::Azure | Provider::Gcp | Provider::Network => {}
+        }
+    }
+    inventory.sort();
+    inventory
+}
+
+/// Why a listing did not complete: becomes the scope's coverage status and detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingError {
+    /// `Denied` or `Failed`.
+    pub status: CoverageStatus,
+    /// The provider's own error code first, then what mirrorguard was doing.
+    pub detail: String,
+}
+
+impl ListingError {
+    pub fn failed(detail: impl Into<String>) -> Self {
+        ListingError {
+            status: CoverageStatus::Failed,
+            detail: detail.into(),
+        }
+    }
+
+    /// The worse of two errors: `failed` outranks `denied` (CONTRACTS §1).
+    pub fn worst(self, other: ListingError) -> ListingError {
+        if other.status > self.status {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// The items a listing saw, and the error that stopped it early, if any. A partial listing
+/// keeps what it saw.
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub error: Option<ListingError>,
+}
+
+/// Follows continuation tokens until the provider says there are no more pages, guarding
+/// against the two ways a paginator runs away: a token it has already seen (which the AWS
+/// paginator would end silently) and more than `max_pages` pages.
+pub async fn paginate<T, F, Fut>(operation: &str, max_pages: usize, mut fetch: F) -> Listing<T>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), ListingError>>,
+{
+    let mut items = Vec::new();
+    let mut seen_tokens = HashSet::new();
+    let mut token: Option<String> = None;
+    for page in 1..=max_pages {
+        match fetch(token.take()).await {
+            Err(error) => {
+                return Listing {
+                    items,
+                    error: Some(error),
+                }
+            }
+            Ok((page_items, next)) => {
+                items.extend(page_items);
+                match next.filter(|t| !t.is_empty()) {
+                    None => return Listing { items, error: None },
+                    Some(next) if !seen_tokens.insert(next.clone()) => {
+                        return Listing {
+                            items,
+                            error: Some(ListingError::failed(format!(
+                                "PaginationLoop: {operation} returned a continuation token it had already returned (after {page} pages); listing stopped"
+                            ))),
+                        }
+                    }
+                    Some(next) => token = Some(next),
+                }
+            }
+        }
+    }
+    Listing {
+        items,
+        error: Some(ListingError::failed(format!(
+            "PageCap: {operation} still had more pages after {max_pages}; listing stopped"
+        ))),
+    }
+}

@@ -1,0 +1,174 @@
+//! `mirrorguard/scan/v1`: flat, versioned JSON. Fields are added within a version, never renamed
+//! or dropped; absent values are `null`; timestamps are RFC 3339 UTC (CONTRACTS §5).
+
+use crate::allowlist::EntryRef;
+use crate::model::{CoverageRow, FilterSummary, Identity, Provider, Source, Target};
+use crate::posture::{coverage_counts, Finding, MirrorVerdict, Report, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io;
+use time::format_description::well_known::Rfc3339;
+
+pub const SCAN_SCHEMA: &str = "mirrorguard/scan/v1";
+
+#[derive(Serialize)]
+struct ScanDocument<'a> {
+    schema: &'static str,
+    generated_at: String,
+    tool_version: &'static str,
+    exit_code: u8,
+    identities: BTreeMap<Provider, &'a Identity>,
+    allowlist: &'a crate::posture::AllowlistSummary,
+    mirrors: Vec<JsonMirror<'a>>,
+    staged: Vec<JsonStaged<'a>>,
+    coverage: &'a [CoverageRow],
+    findings: &'a [Finding],
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonMirror<'a> {
+    provider: Provider,
+    account: &'a str,
+    region: Option<&'a str>,
+    id: &'a str,
+    kind: &'a str,
+    name: Option<&'a str>,
+    enabled: bool,
+    sources: &'a [Source],
+    target: &'a Target,
+    cross_account: bool,
+    filter: Option<&'a FilterSummary>,
+    description: Option<&'a str>,
+    tags: &'a BTreeMap<String, String>,
+    vni: Option<i64>,
+    priority: Option<i64>,
+    verdict: MirrorVerdict,
+    approved_by: Option<&'a EntryRef>,
+    severity: Option<Severity>,
+}
+
+#[derive(Serialize)]
+struct JsonStaged<'a> {
+    provider: Provider,
+    account: &'a str,
+    region: Option<&'a str>,
+    kind: &'a str,
+    id: &'a str,
+    target: Option<&'a Target>,
+    description: Option<&'a str>,
+    tags: &'a BTreeMap<String, String>,
+    verdict: MirrorVerdict,
+    approved_by: Option<&'a EntryRef>,
+}
+
+#[derive(Serialize, Default)]
+struct Counts {
+    mirrors: usize,
+    approved: usize,
+    unapproved: usize,
+    expired: usize,
+    staged: usize,
+    scopes: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    #[serde(flatten)]
+    total: Counts,
+    by_provider: BTreeMap<Provider, Counts>,
+}
+
+fn counts<'a>(
+    report: &'a Report,
+    keep: impl Fn(Provider) -> bool + Copy,
+) -> Counts {
+    let mirrors: Vec<_> = report.mirrors.iter().filter(|m| keep(m.mirror.provider)).collect();
+    let verdicts = |v: MirrorVerdict| mirrors.iter().filter(|m| m.verdict == v).count();
+    let rows: Vec<CoverageRow> = report
+        .coverage
+        .iter()
+        .filter(|r| keep(r.scope.provider))
+        .cloned()
+        .collect();
+    Counts {
+        mirrors: mirrors.len(),
+        approved: verdicts(MirrorVerdict::Approved),
+        unapproved: verdicts(MirrorVerdict::Unapproved),
+        expired: verdicts(MirrorVerdict::Expired),
+        staged: report.staged.iter().filter(|s| keep(s.resource.provider)).count(),
+        scopes: coverage_counts(&rows)
+            .into_iter()
+            .map(|(status, n)| (status.as_str(), n))
+            .collect(),
+    }
+}
+
+/// Writes the scan report as one pretty-printed JSON document.
+pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let mirrors = report
+        .mirrors
+        .iter()
+        .map(|m| JsonMirror {
+            provider: m.mirror.provider,
+            account: &m.mirror.account,
+            region: m.mirror.region.as_deref(),
+            id: &m.mirror.id,
+            kind: &m.mirror.kind,
+            name: m.mirror.name.as_deref(),
+            enabled: m.mirror.enabled,
+            sources: &m.mirror.sources,
+            target: &m.mirror.target,
+            cross_account: m.mirror.cross_account(),
+            filter: m.mirror.filter.as_ref(),
+            description: m.mirror.description.as_deref(),
+            tags: &m.mirror.tags,
+            vni: m.mirror.vni,
+            priority: m.mirror.priority,
+            verdict: m.verdict,
+            approved_by: m.approved_by.as_ref(),
+            severity: m.severity,
+        })
+        .collect();
+    let staged = report
+        .staged
+        .iter()
+        .map(|s| JsonStaged {
+            provider: s.resource.provider,
+            account: &s.resource.account,
+            region: s.resource.region.as_deref(),
+            kind: &s.resource.kind,
+            id: &s.resource.id,
+            target: s.resource.target.as_ref(),
+            description: s.resource.description.as_deref(),
+            tags: &s.resource.tags,
+            verdict: s.verdict,
+            approved_by: s.approved_by.as_ref(),
+        })
+        .collect();
+    let document = ScanDocument {
+        schema: SCAN_SCHEMA,
+        generated_at: report
+            .generated_at
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| report.generated_at.to_string()),
+        tool_version: env!("CARGO_PKG_VERSION"),
+        exit_code: report.exit_code(),
+        identities: report.identities.iter().map(|i| (i.provider, i)).collect(),
+        allowlist: &report.allowlist,
+        mirrors,
+        staged,
+        coverage: &report.coverage,
+        findings: &report.findings,
+        summary: Summary {
+            total: counts(report, |_| true),
+            by_provider: report
+                .providers
+                .iter()
+                .map(|&p| (p, counts(report, move |q| q == p)))
+                .collect(),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    writeln!(out)
+}

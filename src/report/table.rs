@@ -1,0 +1,227 @@
+//! The terminal report: one table of mirrors, then coverage gaps, staged infrastructure and
+//! allowlist notes, then a one-line summary that says what the exit code will be. Colour only
+//! when asked for (the CLI decides: a TTY without `NO_COLOR`, or `--color always`).
+
+use super::inert;
+use crate::model::{CoverageStatus, Mirror};
+use crate::posture::{coverage_counts, scope_name, MirrorVerdict, Report, Severity};
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use std::io;
+
+/// Writes the report as text tables.
+pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::Result<()> {
+    let paint = |cell: Cell, color_of: Option<Color>| match (color, color_of) {
+        (true, Some(c)) => cell.fg(c),
+        _ => cell,
+    };
+
+    writeln!(out, "Mirrors")?;
+    if report.mirrors.is_empty() {
+        writeln!(out, "  (none found in the scopes that were scanned)")?;
+    } else {
+        let mut table = new_table(&["PROVIDER", "ACCOUNT / REGION", "MIRROR", "SOURCE", "TARGET", "VERDICT"]);
+        for evaluated in &report.mirrors {
+            let m = &evaluated.mirror;
+            let verdict_text = match (evaluated.verdict, &evaluated.approved_by) {
+                (MirrorVerdict::Approved, Some(entry)) => {
+                    format!("approved\n{} {}", entry.entry, inert(&entry.ticket))
+                }
+                (MirrorVerdict::Expired, Some(entry)) => format!(
+                    "EXPIRED {}\n{} {}",
+                    inert(entry.expires.as_deref().unwrap_or("?")),
+                    entry.entry,
+                    inert(&entry.ticket)
+                ),
+                (verdict, _) => verdict.as_str().to_uppercase(),
+            };
+            let verdict_text = match evaluated.severity {
+                Some(severity) if evaluated.verdict != MirrorVerdict::Approved => {
+                    format!("{verdict_text}\n{}", severity.as_str())
+                }
+                _ => verdict_text,
+            };
+            table.add_row(vec![
+                Cell::new(m.provider.as_str()),
+                Cell::new(format!(
+                    "{}\n{}",
+                    inert(&m.account),
+                    inert(m.region.as_deref().unwrap_or("-"))
+                )),
+                Cell::new(mirror_cell(m)),
+                Cell::new(
+                    m.sources
+                        .iter()
+                        .map(|s| match &s.direction {
+                            Some(d) => format!("{} ({d})", inert(&s.id)),
+                            None => inert(&s.id).into_owned(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                Cell::new(target_cell(m)),
+                paint(
+                    Cell::new(verdict_text),
+                    match evaluated.verdict {
+                        MirrorVerdict::Approved => Some(Color::Green),
+                        MirrorVerdict::Expired => Some(Color::Yellow),
+                        MirrorVerdict::Unapproved => Some(Color::Red),
+                    },
+                ),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+
+    let gaps: Vec<_> = report
+        .coverage
+        .iter()
+        .filter(|row| row.status != CoverageStatus::Scanned)
+        .collect();
+    if !gaps.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Coverage (scopes not scanned)")?;
+        let mut table = new_table(&["PROVIDER", "SCOPE", "STATUS", "DETAIL"]);
+        for row in gaps {
+            table.add_row(vec![
+                Cell::new(row.scope.provider.as_str()),
+                Cell::new(inert(&scope_name(row))),
+                paint(
+                    Cell::new(if row.status.is_gap() {
+                        row.status.as_str().to_uppercase()
+                    } else {
+                        row.status.as_str().to_string()
+                    }),
+                    row.status.is_gap().then_some(Color::Red),
+                ),
+                Cell::new(inert(row.detail.as_deref().unwrap_or(""))),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+
+    if !report.staged.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Staged (mirroring resources no mirror uses yet)")?;
+        let mut table = new_table(&["PROVIDER", "ACCOUNT / REGION", "RESOURCE", "WOULD SEND TO", "VERDICT"]);
+        for staged in &report.staged {
+            let r = &staged.resource;
+            table.add_row(vec![
+                Cell::new(r.provider.as_str()),
+                Cell::new(format!(
+                    "{}\n{}",
+                    inert(&r.account),
+                    inert(r.region.as_deref().unwrap_or("-"))
+                )),
+                Cell::new(format!("{}\n{}", inert(&r.id), r.kind)),
+                Cell::new(match &r.target {
+                    Some(t) => format!(
+                        "{} {}{}",
+                        t.kind,
+                        inert(&t.id),
+                        match t.owner.as_deref() {
+                            Some(owner) if owner != r.account =>
+                                format!("\nowner {} (other account)", inert(owner)),
+                            _ => String::new(),
+                        }
+                    ),
+                    None => "-".to_string(),
+                }),
+                Cell::new(match (&r.target, staged.verdict) {
+                    (None, _) => "-".to_string(),
+                    (Some(_), verdict) => verdict.as_str().to_string(),
+                }),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+
+    let notes: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, "allowlist-unused" | "allowlist-expiring"))
+        .map(|f| format!("  {}: {}", f.code, inert(&f.message)))
+        .collect();
+    if !notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Allowlist ({})", inert(&report.allowlist.path))?;
+        for note in notes {
+            writeln!(out, "{note}")?;
+        }
+    }
+
+    writeln!(out)?;
+    writeln!(out, "{}", summary_line(report))
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().map(|h| Cell::new(h)).collect::<Vec<_>>());
+    table
+}
+
+fn mirror_cell(m: &Mirror) -> String {
+    let mut text = inert(&m.id).into_owned();
+    if let Some(name) = &m.name {
+        text.push_str(&format!("\n\"{}\"", inert(name)));
+    }
+    if !m.enabled {
+        text.push_str("\n(disabled)");
+    }
+    if let Some(filter) = &m.filter {
+        if filter.resolved && filter.copies_nothing {
+            text.push_str("\nfilter copies nothing");
+        } else if filter.resolved {
+            text.push_str(&format!("\nfilter: {} accept rule(s)", filter.accept.len()));
+        } else if let Some(id) = &filter.id {
+            text.push_str(&format!("\nfilter {} (not listed)", inert(id)));
+        }
+    }
+    text
+}
+
+fn target_cell(m: &Mirror) -> String {
+    let t = &m.target;
+    let mut text = format!("{}\n{}", t.kind, inert(&t.id));
+    if let Some(tmt) = t.mirror_target_id.as_deref().filter(|tmt| *tmt != t.id) {
+        text.push_str(&format!("\nvia {}", inert(tmt)));
+    }
+    if let Some(owner) = &t.owner {
+        if m.cross_account() {
+            text.push_str(&format!("\nowner {} (CROSS-ACCOUNT)", inert(owner)));
+        }
+    }
+    text
+}
+
+/// `4 mirrors: 1 approved, 2 unapproved, 1 expired · 5 scopes: … · exit 1 (violation)`
+pub fn summary_line(report: &Report) -> String {
+    let count = |v: MirrorVerdict| report.mirrors.iter().filter(|m| m.verdict == v).count();
+    let scopes: Vec<String> = coverage_counts(&report.coverage)
+        .into_iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect();
+    let scope_total: usize = report.coverage.len();
+    let exit = report.exit_code();
+    let meaning = match exit {
+        0 => "clean",
+        1 => "violation",
+        3 => "incomplete coverage",
+        _ => "error",
+    };
+    let worst = report.findings.iter().map(|f| f.severity).max();
+    format!(
+        "{} mirror{}: {} approved, {} unapproved, {} expired · {} scope{}: {} · worst finding: {} · exit {exit} ({meaning})",
+        report.mirrors.len(),
+        if report.mirrors.len() == 1 { "" } else { "s" },
+        count(MirrorVerdict::Approved),
+        count(MirrorVerdict::Unapproved),
+        count(MirrorVerdict::Expired),
+        scope_total,
+        if scope_total == 1 { "" } else { "s" },
+        if scopes.is_empty() { "none".to_string() } else { scopes.join(", ") },
+        worst.map_or("none", Severity::as_str),
+    )
+}

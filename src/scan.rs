@@ -1,0 +1,205 @@
+//! The `scan` command: load the allowlist, list every mirror through the selected providers,
+//! evaluate, and write the report. Returns the exit code CONTRACTS §6 assigns.
+
+use crate::allowlist::{self, Allowlist, AllowlistErrors};
+use crate::demo;
+use crate::model::Provider;
+use crate::posture;
+use crate::providers::aws::{AwsAuth, AwsSettings};
+use crate::providers::{self, ScanTargets, ScopeExclusion, Tuning};
+use crate::report::{self, Format};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// Providers that have an adapter today; the default selection.
+pub const AVAILABLE_PROVIDERS: &[Provider] = &[Provider::Aws];
+
+/// Where the allowlist comes from.
+#[derive(Debug, Clone)]
+pub enum AllowlistSource {
+    File(PathBuf),
+    /// The example allowlist compiled into the binary (the demo's).
+    Builtin,
+}
+
+/// Everything `scan` needs, free of CLI types.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    /// Empty means every available provider.
+    pub providers: Vec<Provider>,
+    pub allowlist: AllowlistSource,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub color: bool,
+    pub demo: bool,
+    pub aws: AwsSettings,
+    pub tuning: Tuning,
+    /// The one clock: `None` means the system time (the demo pins its own).
+    pub now: Option<OffsetDateTime>,
+}
+
+/// Why a command stopped before producing a report (all exit 2).
+#[derive(Debug)]
+pub enum CommandError {
+    Usage(String),
+    Allowlist(AllowlistErrors),
+    Io(String),
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::Usage(message) | CommandError::Io(message) => {
+                write!(f, "error: {message}")
+            }
+            CommandError::Allowlist(errors) => write!(f, "{errors}"),
+        }
+    }
+}
+
+/// Runs a scan and writes its report to `stdout` (or `--output`). Returns the exit code.
+pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
+    let providers = select_providers(&request.providers)?;
+    let allowlist = load_allowlist(&request.allowlist)?;
+
+    let mut aws = request.aws.clone();
+    let mut now = request.now;
+    // The demo's mock must outlive the scan; it stops when dropped at the end of this function.
+    let _demo_cloud = if request.demo {
+        let cloud = demo::start_cloud()
+            .await
+            .map_err(|e| CommandError::Io(format!("cannot start the demo mock cloud: {e}")))?;
+        aws = AwsSettings {
+            auth: AwsAuth::Static {
+                access_key_id: demo::ACCESS_KEY_ID.to_string(),
+                secret_access_key: demo::SECRET_ACCESS_KEY.to_string(),
+            },
+            endpoint: Some(cloud.endpoint()),
+            regions: request.aws.regions.clone(),
+        };
+        now = now.or(Some(demo::now()));
+        Some(cloud)
+    } else {
+        None
+    };
+    let now = now.unwrap_or_else(OffsetDateTime::now_utc);
+
+    let targets = ScanTargets {
+        providers: providers.clone(),
+        aws,
+        tuning: request.tuning.clone(),
+        exclusions: exclusions(&allowlist, now),
+    };
+    let inventory = providers::scan(&targets).await;
+    let report = posture::evaluate(inventory, &allowlist, &providers, now);
+
+    let mut rendered = Vec::new();
+    let write_result = match request.format {
+        Format::Table => report::table::write_scan(&report, &mut rendered, request.color),
+        Format::Json => report::json::write_scan(&report, &mut rendered),
+    };
+    write_result.map_err(|e| CommandError::Io(format!("cannot render the report: {e}")))?;
+    match &request.output {
+        None => stdout
+            .write_all(&rendered)
+            .map_err(|e| CommandError::Io(format!("cannot write the report: {e}")))?,
+        Some(path) => write_atomically(path, &rendered)?,
+    }
+    Ok(report.exit_code())
+}
+
+fn select_providers(requested: &[Provider]) -> Result<Vec<Provider>, CommandError> {
+    if requested.is_empty() {
+        return Ok(AVAILABLE_PROVIDERS.to_vec());
+    }
+    let mut selected = Vec::new();
+    for provider in requested {
+        if !AVAILABLE_PROVIDERS.contains(provider) {
+            return Err(CommandError::Usage(format!(
+                "provider {provider} is not available in this version of mirrorguard (available: {})",
+                AVAILABLE_PROVIDERS
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if !selected.contains(provider) {
+            selected.push(*provider);
+        }
+    }
+    selected.sort();
+    Ok(selected)
+}
+
+/// Reads and validates the allowlist. A missing file is an error with a hint, never an empty
+/// allowlist: a typo in the path must not turn every mirror into a finding silently, nor hide
+/// that the approvals were not read.
+pub fn load_allowlist(source: &AllowlistSource) -> Result<Allowlist, CommandError> {
+    match source {
+        AllowlistSource::Builtin => allowlist::parse(Path::new("<built-in demo allowlist.toml>"), demo::ALLOWLIST)
+            .map_err(CommandError::Allowlist),
+        AllowlistSource::File(path) => {
+            let text = match std::fs::read(path) {
+                Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+                    CommandError::Io(format!("{}: not valid UTF-8", path.display()))
+                })?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(CommandError::Io(format!(
+                        "allowlist {} not found; create one with `mirrorguard allowlist init --path {}` or pass --allowlist PATH",
+                        path.display(),
+                        path.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(CommandError::Io(format!(
+                        "cannot read allowlist {}: {e}",
+                        path.display()
+                    )))
+                }
+            };
+            allowlist::parse(path, &text).map_err(CommandError::Allowlist)
+        }
+    }
+}
+
+fn exclusions(allowlist: &Allowlist, now: OffsetDateTime) -> Vec<ScopeExclusion> {
+    allowlist
+        .exclusions
+        .iter()
+        .filter(|e| !e.meta.expires.as_ref().is_some_and(|x| x.has_passed(now)))
+        .map(|e| ScopeExclusion {
+            provider: e.provider,
+            account: e.account.clone(),
+            region: e.region.clone(),
+            detail: format!(
+                "excluded by {} (line {}, {}, owner {}{})",
+                e.meta.reference,
+                e.meta.line,
+                e.meta.ticket,
+                e.meta.owner,
+                e.meta
+                    .expires
+                    .as_ref()
+                    .map(|x| format!(", until {}", x.written))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees half a report.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let fail = |e: &dyn std::fmt::Display| CommandError::Io(format!("cannot write {}: {e}", path.display()));
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    file.write_all(bytes).map_err(|e| fail(&e))?;
+    file.as_file().sync_all().map_err(|e| fail(&e))?;
+    file.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
