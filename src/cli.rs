@@ -83,7 +83,12 @@ pub struct ScanArgs {
     pub demo: bool,
 
     /// AWS regions to scan, comma-separated (default: every region enabled for the account).
-    #[arg(long = "aws-regions", alias = "aws-region", value_delimiter = ',', value_name = "REGION")]
+    #[arg(
+        long = "aws-regions",
+        alias = "aws-region",
+        value_delimiter = ',',
+        value_name = "REGION"
+    )]
     pub aws_regions: Vec<String>,
 
     /// Named AWS profile to take credentials from.
@@ -120,9 +125,8 @@ pub struct ScanArgs {
 }
 
 fn parse_provider(text: &str) -> Result<Provider, String> {
-    Provider::parse(text.trim()).ok_or_else(|| {
-        format!("unknown provider {text:?} (expected aws, azure, gcp or network)")
-    })
+    Provider::parse(text.trim())
+        .ok_or_else(|| format!("unknown provider {text:?} (expected aws, azure, gcp or network)"))
 }
 
 impl ScanArgs {

@@ -10,12 +10,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(args),
-        Command::Allowlist(AllowlistCommand::Init { path }) => {
-            mirrorguard::template::init(&path).map(|message| {
+        Command::Allowlist(AllowlistCommand::Init { path }) => mirrorguard::template::init(&path)
+            .map(|message| {
                 eprintln!("{message}");
                 0
-            })
-        }
+            }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -214,13 +214,14 @@ impl Inventory {
     /// concurrent listings finished in.
     pub fn sort(&mut self) {
         self.mirrors.sort_by(|a, b| {
-            (a.provider, &a.account, &a.region, &a.id).cmp(&(b.provider, &b.account, &b.region, &b.id))
+            (a.provider, &a.account, &a.region, &a.id)
+                .cmp(&(b.provider, &b.account, &b.region, &b.id))
         });
         self.staged.sort_by(|a, b| {
             (a.provider, &a.account, &a.region, &a.kind, &a.id)
                 .cmp(&(b.provider, &b.account, &b.region, &b.kind, &b.id))
         });
         self.coverage.sort_by(|a, b| a.scope.cmp(&b.scope));
-        self.identities.sort_by(|a, b| a.provider.cmp(&b.provider));
+        self.identities.sort_by_key(|a| a.provider);
     }
 }

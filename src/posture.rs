@@ -6,7 +6,9 @@
 //! place, so every output format agrees with it.
 
 use crate::allowlist::{Allowlist, EntryRef, Verdict};
-use crate::model::{CoverageRow, CoverageStatus, Identity, Inventory, Mirror, Provider, StagedResource};
+use crate::model::{
+    CoverageRow, CoverageStatus, Identity, Inventory, Mirror, Provider, StagedResource,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -187,8 +189,14 @@ pub fn evaluate(
             }
         }
         let (verdict, approved_by) = match verdict {
-            Verdict::Approved(i) => (MirrorVerdict::Approved, Some(EntryRef::from(&allowlist.targets[i].meta))),
-            Verdict::Expired(i) => (MirrorVerdict::Expired, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Approved(i) => (
+                MirrorVerdict::Approved,
+                Some(EntryRef::from(&allowlist.targets[i].meta)),
+            ),
+            Verdict::Expired(i) => (
+                MirrorVerdict::Expired,
+                Some(EntryRef::from(&allowlist.targets[i].meta)),
+            ),
             Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
         };
         let mut own = mirror_findings(&mirror, verdict, approved_by.as_ref());
@@ -221,8 +229,14 @@ pub fn evaluate(
             None => Verdict::Unapproved,
         };
         let (verdict, approved_by) = match verdict {
-            Verdict::Approved(i) => (MirrorVerdict::Approved, Some(EntryRef::from(&allowlist.targets[i].meta))),
-            Verdict::Expired(i) => (MirrorVerdict::Expired, Some(EntryRef::from(&allowlist.targets[i].meta))),
+            Verdict::Approved(i) => (
+                MirrorVerdict::Approved,
+                Some(EntryRef::from(&allowlist.targets[i].meta)),
+            ),
+            Verdict::Expired(i) => (
+                MirrorVerdict::Expired,
+                Some(EntryRef::from(&allowlist.targets[i].meta)),
+            ),
             Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
         };
         if let Some(finding) = staged_finding(&resource, verdict) {
@@ -288,7 +302,9 @@ pub fn evaluate(
     let mut expiring = Vec::new();
     let horizon = now + time::Duration::days(EXPIRY_WARNING_DAYS);
     for meta in allowlist.all_entries() {
-        let Some(expires) = &meta.expires else { continue };
+        let Some(expires) = &meta.expires else {
+            continue;
+        };
         if !expires.has_passed(now) && expires.ends_at <= horizon {
             let days = (expires.ends_at - now).whole_days();
             findings.push(Finding::new(
@@ -314,8 +330,13 @@ pub fn evaluate(
     }
 
     findings.sort_by(|a, b| {
-        (a.provider, &a.account, &a.region, &a.resource, a.code)
-            .cmp(&(b.provider, &b.account, &b.region, &b.resource, b.code))
+        (a.provider, &a.account, &a.region, &a.resource, a.code).cmp(&(
+            b.provider,
+            &b.account,
+            &b.region,
+            &b.resource,
+            b.code,
+        ))
     });
 
     Report {
@@ -335,7 +356,11 @@ pub fn evaluate(
     }
 }
 
-fn mirror_findings(mirror: &Mirror, verdict: MirrorVerdict, entry: Option<&EntryRef>) -> Vec<Finding> {
+fn mirror_findings(
+    mirror: &Mirror,
+    verdict: MirrorVerdict,
+    entry: Option<&EntryRef>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let cross_account = mirror.cross_account();
     let damp = |severity: Severity| {
@@ -360,7 +385,11 @@ fn mirror_findings(mirror: &Mirror, verdict: MirrorVerdict, entry: Option<&Entry
         MirrorVerdict::Approved => {}
         MirrorVerdict::Unapproved => findings.push(finding(
             "unapproved-mirror",
-            if cross_account { Severity::Critical } else { Severity::High },
+            if cross_account {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
             format!(
                 "{} copies traffic to {} {}, which no allowlist entry approves",
                 mirror.id, mirror.target.kind, mirror.target.id
@@ -387,7 +416,11 @@ fn mirror_findings(mirror: &Mirror, verdict: MirrorVerdict, entry: Option<&Entry
     if cross_account {
         findings.push(finding(
             "cross-account-target",
-            if verdict == MirrorVerdict::Approved { Severity::Low } else { Severity::High },
+            if verdict == MirrorVerdict::Approved {
+                Severity::Low
+            } else {
+                Severity::High
+            },
             format!(
                 "{} in account {} sends its copies to {} owned by account {}",
                 mirror.id,
@@ -442,9 +475,27 @@ fn entry_provider(allowlist: &Allowlist, meta: &crate::allowlist::EntryMeta) -> 
         .iter()
         .find(|e| &e.meta == meta)
         .map(|e| e.provider)
-        .or_else(|| allowlist.principals.iter().find(|e| &e.meta == meta).map(|e| e.provider))
-        .or_else(|| allowlist.engagements.iter().find(|e| &e.meta == meta).and_then(|e| e.provider))
-        .or_else(|| allowlist.exclusions.iter().find(|e| &e.meta == meta).map(|e| e.provider))
+        .or_else(|| {
+            allowlist
+                .principals
+                .iter()
+                .find(|e| &e.meta == meta)
+                .map(|e| e.provider)
+        })
+        .or_else(|| {
+            allowlist
+                .engagements
+                .iter()
+                .find(|e| &e.meta == meta)
+                .and_then(|e| e.provider)
+        })
+        .or_else(|| {
+            allowlist
+                .exclusions
+                .iter()
+                .find(|e| &e.meta == meta)
+                .map(|e| e.provider)
+        })
 }
 
 /// `111122223333/us-east-1`, or the account alone, or `(unknown account)`.

@@ -138,8 +138,10 @@ fn select_providers(requested: &[Provider]) -> Result<Vec<Provider>, CommandErro
 /// that the approvals were not read.
 pub fn load_allowlist(source: &AllowlistSource) -> Result<Allowlist, CommandError> {
     match source {
-        AllowlistSource::Builtin => allowlist::parse(Path::new("<built-in demo allowlist.toml>"), demo::ALLOWLIST)
-            .map_err(CommandError::Allowlist),
+        AllowlistSource::Builtin => {
+            allowlist::parse(Path::new("<built-in demo allowlist.toml>"), demo::ALLOWLIST)
+                .map_err(CommandError::Allowlist)
+        }
         AllowlistSource::File(path) => {
             let text = match std::fs::read(path) {
                 Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
@@ -196,7 +198,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let fail = |e: &dyn std::fmt::Display| CommandError::Io(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: &dyn std::fmt::Display| {
+        CommandError::Io(format!("cannot write {}: {e}", path.display()))
+    };
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
     file.write_all(bytes).map_err(|e| fail(&e))?;
     file.as_file().sync_all().map_err(|e| fail(&e))?;

@@ -61,10 +61,16 @@ pub fn init(path: &Path) -> Result<String, CommandError> {
     // No-clobber rename: an existing allowlist is never replaced, even by a concurrent init.
     file.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            CommandError::Usage(format!("{} already exists; not overwriting it", path.display()))
+            CommandError::Usage(format!(
+                "{} already exists; not overwriting it",
+                path.display()
+            ))
         } else {
             fail(&e.error)
         }
     })?;
-    Ok(format!("wrote {} (approves nothing until you add entries)", path.display()))
+    Ok(format!(
+        "wrote {} (approves nothing until you add entries)",
+        path.display()
+    ))
 }

@@ -449,7 +449,11 @@ fn tag_set(out: &mut String, tags: &std::collections::BTreeMap<String, String>) 
 
 fn filter_rule(out: &mut String, filter_id: &str, index: usize, rule: &AwsFilterRule) {
     out.push_str("<item>");
-    tag(out, "trafficMirrorFilterRuleId", &format!("tmfr-{index:017x}"));
+    tag(
+        out,
+        "trafficMirrorFilterRuleId",
+        &format!("tmfr-{index:017x}"),
+    );
     tag(out, "trafficMirrorFilterId", filter_id);
     tag(out, "trafficDirection", &rule.direction);
     tag(out, "ruleNumber", &rule.number.to_string());

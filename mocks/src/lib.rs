@@ -100,7 +100,11 @@ impl MockCloud {
 
     /// Every request served so far, in arrival order.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.requests.lock().expect("request log lock").clone()
+        self.state
+            .requests
+            .lock()
+            .expect("request log lock")
+            .clone()
     }
 }
 

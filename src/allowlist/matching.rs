@@ -106,8 +106,11 @@ impl TargetEntry {
             };
             self.accounts.as_ref().is_none_or(|list| list.contains(&a))
         });
-        let region_ok =
-            region.is_none_or(|r| self.regions.as_ref().is_none_or(|list| list.iter().any(|x| x == r)));
+        let region_ok = region.is_none_or(|r| {
+            self.regions
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|x| x == r))
+        });
         account_ok && region_ok
     }
 }

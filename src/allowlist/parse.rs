@@ -84,9 +84,7 @@ const PRINCIPAL_KEYS: &[&str] = &[
 const ENGAGEMENT_KEYS: &[&str] = &[
     "actor", "starts", "ends", "ticket", "owner", "provider", "reason", "targets",
 ];
-const EXCLUSION_KEYS: &[&str] = &[
-    "provider", "scope", "owner", "ticket", "reason", "expires",
-];
+const EXCLUSION_KEYS: &[&str] = &["provider", "scope", "owner", "ticket", "reason", "expires"];
 const SETTINGS_KEYS: &[&str] = &["max_lifetime_days"];
 
 /// Parses and validates allowlist text. `path` is only used in messages and the result.
@@ -129,7 +127,9 @@ impl<'t> Checker<'t> {
             .map_or(self.text.len(), |i| start + i);
         let line = self.text[..start].matches('\n').count() + 1;
         let column = self.text[line_start..start].chars().count() + 1;
-        let source_line = self.text[line_start..line_end].trim_end_matches('\r').to_string();
+        let source_line = self.text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let end = span.end.clamp(start, line_end);
         let width = self.text[start..end].chars().count().max(1);
         self.errors.push(AllowlistError {
@@ -204,7 +204,10 @@ impl<'t> Checker<'t> {
 
     fn settings(&mut self, item: &Item, key_span: Option<Range<usize>>, allowlist: &mut Allowlist) {
         let Some(table) = item.as_table_like() else {
-            self.error(key_span, "`settings` must be a table: [settings]".to_string());
+            self.error(
+                key_span,
+                "`settings` must be a table: [settings]".to_string(),
+            );
             return;
         };
         let entry = Entry {
@@ -287,7 +290,11 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn required<'a>(&mut self, entry: &'a Entry, key: &str) -> Option<(&'a Item, Option<Range<usize>>)> {
+    fn required<'a>(
+        &mut self,
+        entry: &'a Entry,
+        key: &str,
+    ) -> Option<(&'a Item, Option<Range<usize>>)> {
         let found = get(entry, key);
         if found.is_none() {
             self.error(
@@ -298,7 +305,12 @@ impl<'t> Checker<'t> {
         found
     }
 
-    fn string(&mut self, entry: &Entry, key: &str, required: bool) -> Option<(String, Option<Range<usize>>)> {
+    fn string(
+        &mut self,
+        entry: &Entry,
+        key: &str,
+        required: bool,
+    ) -> Option<(String, Option<Range<usize>>)> {
         let (item, span) = if required {
             self.required(entry, key)?
         } else {
@@ -307,7 +319,10 @@ impl<'t> Checker<'t> {
         match item.as_str() {
             Some(text) if !text.trim().is_empty() => Some((text.to_string(), span)),
             Some(_) => {
-                self.error(span, format!("{}: `{key}` must not be empty", entry.reference));
+                self.error(
+                    span,
+                    format!("{}: `{key}` must not be empty", entry.reference),
+                );
                 None
             }
             None => {
@@ -324,7 +339,11 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn string_list(&mut self, entry: &Entry, key: &str) -> Option<Vec<(String, Option<Range<usize>>)>> {
+    fn string_list(
+        &mut self,
+        entry: &Entry,
+        key: &str,
+    ) -> Option<Vec<(String, Option<Range<usize>>)>> {
         let (item, span) = get(entry, key)?;
         let Some(array) = item.as_array() else {
             self.error(
@@ -382,7 +401,13 @@ impl<'t> Checker<'t> {
 
     /// A date or date-time value. Quoted dates are refused: TOML has a date type, and a string
     /// that merely looks like a date is a sign the author expected something else.
-    fn instant(&mut self, entry: &Entry, key: &str, required: bool, date_ends_day: bool) -> Option<(String, OffsetDateTime)> {
+    fn instant(
+        &mut self,
+        entry: &Entry,
+        key: &str,
+        required: bool,
+        date_ends_day: bool,
+    ) -> Option<(String, OffsetDateTime)> {
         let (item, span) = if required {
             self.required(entry, key)?
         } else {
@@ -419,7 +444,12 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn meta(&mut self, entry: &Entry, reason_required: bool, expires_required: bool) -> Option<EntryMeta> {
+    fn meta(
+        &mut self,
+        entry: &Entry,
+        reason_required: bool,
+        expires_required: bool,
+    ) -> Option<EntryMeta> {
         let owner = self.string(entry, "owner", true);
         let ticket = self.string(entry, "ticket", true);
         let reason = self.string(entry, "reason", reason_required);
@@ -430,7 +460,10 @@ impl<'t> Checker<'t> {
         let span_start = entry.span.as_ref().map_or(0, |s| s.start);
         Some(EntryMeta {
             reference: entry.reference.clone(),
-            line: self.text[..span_start.min(self.text.len())].matches('\n').count() + 1,
+            line: self.text[..span_start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1,
             owner: owner?.0,
             ticket: ticket?.0,
             reason: reason.map(|r| r.0),
@@ -483,7 +516,11 @@ impl<'t> Checker<'t> {
         })
     }
 
-    fn accounts(&mut self, entry: &Entry, provider: Option<Provider>) -> Option<Option<Vec<String>>> {
+    fn accounts(
+        &mut self,
+        entry: &Entry,
+        provider: Option<Provider>,
+    ) -> Option<Option<Vec<String>>> {
         let Some(list) = self.string_list(entry, "accounts") else {
             return Some(None).filter(|_| get(entry, "accounts").is_none());
         };
@@ -716,12 +753,17 @@ impl<'t> Checker<'t> {
 
 fn get<'a>(entry: &'a Entry, key: &str) -> Option<(&'a Item, Option<Range<usize>>)> {
     let (_, item) = entry.table.get_key_value(key)?;
-    let span = item.span().or_else(|| entry.table.key(key).and_then(|k| k.span()));
+    let span = item
+        .span()
+        .or_else(|| entry.table.key(key).and_then(|k| k.span()));
     Some((item, span))
 }
 
 fn line_offset(text: &str, line: usize) -> usize {
-    text.split_inclusive('\n').take(line - 1).map(str::len).sum()
+    text.split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum()
 }
 
 fn type_name(item: &Item) -> &'static str {
@@ -780,7 +822,13 @@ fn to_instant(datetime: &toml_edit::Datetime, date_ends_day: bool) -> Option<Off
             start
         });
     };
-    let time = Time::from_hms_nano(time.hour, time.minute, time.second.unwrap_or(0), time.nanosecond.unwrap_or(0)).ok()?;
+    let time = Time::from_hms_nano(
+        time.hour,
+        time.minute,
+        time.second.unwrap_or(0),
+        time.nanosecond.unwrap_or(0),
+    )
+    .ok()?;
     let local = PrimitiveDateTime::new(date, time);
     let offset = match datetime.offset {
         None | Some(toml_edit::Offset::Z) => UtcOffset::UTC,

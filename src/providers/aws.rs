@@ -6,6 +6,7 @@
 //! targets and filters no session uses as staged infrastructure. The account comes from STS
 //! GetCallerIdentity, which is also the identity the report shows.
 
+use super::aws_xml::WholeXmlBody;
 use super::{paginate, Listing, ListingError, ScanTargets, Tuning};
 use crate::model::{
     CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
@@ -85,7 +86,11 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         return inventory;
     }
 
-    let sts = aws_sdk_sts::Client::new(&sdk_config);
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&sdk_config)
+            .interceptor(WholeXmlBody)
+            .build(),
+    );
     let (account, principal) = match sts.get_caller_identity().send().await {
         Ok(identity) => (
             identity.account().unwrap_or_default().to_string(),
@@ -234,7 +239,7 @@ async fn discover_regions(
     config: &SdkConfig,
     requested: &[String],
 ) -> Result<Vec<(String, RegionAvailability)>, ListingError> {
-    let ec2 = aws_sdk_ec2::Client::new(config);
+    let ec2 = ec2_client(config, None);
     let listed = match ec2.describe_regions().all_regions(true).send().await {
         Ok(output) => output
             .regions()
@@ -280,6 +285,15 @@ async fn discover_regions(
         .collect())
 }
 
+/// An EC2 client for `region` (or the configured home region) that refuses cut-off bodies.
+fn ec2_client(config: &SdkConfig, region: Option<&str>) -> aws_sdk_ec2::Client {
+    let mut builder = aws_sdk_ec2::config::Builder::from(config).interceptor(WholeXmlBody);
+    if let Some(region) = region {
+        builder = builder.region(Region::new(region.to_string()));
+    }
+    aws_sdk_ec2::Client::from_conf(builder.build())
+}
+
 /// Lists one region's sessions, targets and filters and joins them into mirrors.
 async fn scan_region(
     config: &SdkConfig,
@@ -287,10 +301,7 @@ async fn scan_region(
     region: String,
     max_pages: usize,
 ) -> Inventory {
-    let ec2_config = aws_sdk_ec2::config::Builder::from(config)
-        .region(Region::new(region.clone()))
-        .build();
-    let ec2 = aws_sdk_ec2::Client::from_conf(ec2_config);
+    let ec2 = ec2_client(config, Some(&region));
 
     let sessions = paginate("DescribeTrafficMirrorSessions", max_pages, |token| {
         let request = ec2
@@ -387,7 +398,10 @@ fn join_region(
             enabled: true,
             sources: vec![Source {
                 kind: "network-interface".to_string(),
-                id: session.network_interface_id().unwrap_or_default().to_string(),
+                id: session
+                    .network_interface_id()
+                    .unwrap_or_default()
+                    .to_string(),
                 direction: filter.and_then(mirrored_direction),
             }],
             target: match target_by_id.get(target_id) {
@@ -401,11 +415,7 @@ fn join_region(
                     description: None,
                 },
             },
-            filter: Some(summarize_filter(
-                filter_id,
-                filter,
-                session.packet_length(),
-            )),
+            filter: Some(summarize_filter(filter_id, filter, session.packet_length())),
             description: session.description().map(str::to_string),
             tags,
             vni: session.virtual_network_id().map(i64::from),
@@ -484,7 +494,10 @@ fn resolve_target(target: &TrafficMirrorTarget) -> Target {
     } else if let Some(vpce) = target.gateway_load_balancer_endpoint_id() {
         ("gateway-load-balancer-endpoint", vpce)
     } else {
-        ("unresolved", target.traffic_mirror_target_id().unwrap_or_default())
+        (
+            "unresolved",
+            target.traffic_mirror_target_id().unwrap_or_default(),
+        )
     };
     Target {
         kind: kind.to_string(),
@@ -556,10 +569,7 @@ fn summarize_filter(
 
 /// `ingress #100 tcp 10.0.0.0/8 -> 0.0.0.0/0:443`
 fn describe_rule(rule: &TrafficMirrorFilterRule) -> String {
-    let direction = rule
-        .traffic_direction()
-        .map(|d| d.as_str())
-        .unwrap_or("?");
+    let direction = rule.traffic_direction().map(|d| d.as_str()).unwrap_or("?");
     let protocol = match rule.protocol() {
         None | Some(0) => "all".to_string(),
         Some(1) => "icmp".to_string(),
@@ -590,7 +600,12 @@ fn describe_rule(rule: &TrafficMirrorFilterRule) -> String {
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 

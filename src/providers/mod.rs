@@ -6,6 +6,7 @@
 //! returns a [`CoverageRow`] saying why, and keeps whatever it did see.
 
 pub mod aws;
+mod aws_xml;
 
 use crate::model::{CoverageStatus, Inventory, Provider};
 use std::collections::HashSet;
@@ -62,7 +63,12 @@ pub struct ScopeExclusion {
 
 impl ScanTargets {
     /// The exclusion that covers a scope, if any.
-    pub fn exclusion(&self, provider: Provider, account: &str, region: Option<&str>) -> Option<&ScopeExclusion> {
+    pub fn exclusion(
+        &self,
+        provider: Provider,
+        account: &str,
+        region: Option<&str>,
+    ) -> Option<&ScopeExclusion> {
         self.exclusions.iter().find(|e| {
             e.provider == provider
                 && e.account.eq_ignore_ascii_case(account)

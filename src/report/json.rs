@@ -79,11 +79,12 @@ struct Summary {
     by_provider: BTreeMap<Provider, Counts>,
 }
 
-fn counts<'a>(
-    report: &'a Report,
-    keep: impl Fn(Provider) -> bool + Copy,
-) -> Counts {
-    let mirrors: Vec<_> = report.mirrors.iter().filter(|m| keep(m.mirror.provider)).collect();
+fn counts(report: &Report, keep: impl Fn(Provider) -> bool + Copy) -> Counts {
+    let mirrors: Vec<_> = report
+        .mirrors
+        .iter()
+        .filter(|m| keep(m.mirror.provider))
+        .collect();
     let verdicts = |v: MirrorVerdict| mirrors.iter().filter(|m| m.verdict == v).count();
     let rows: Vec<CoverageRow> = report
         .coverage
@@ -96,7 +97,11 @@ fn counts<'a>(
         approved: verdicts(MirrorVerdict::Approved),
         unapproved: verdicts(MirrorVerdict::Unapproved),
         expired: verdicts(MirrorVerdict::Expired),
-        staged: report.staged.iter().filter(|s| keep(s.resource.provider)).count(),
+        staged: report
+            .staged
+            .iter()
+            .filter(|s| keep(s.resource.provider))
+            .count(),
         scopes: coverage_counts(&rows)
             .into_iter()
             .map(|(status, n)| (status.as_str(), n))

@@ -19,7 +19,14 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     if report.mirrors.is_empty() {
         writeln!(out, "  (none found in the scopes that were scanned)")?;
     } else {
-        let mut table = new_table(&["PROVIDER", "ACCOUNT / REGION", "MIRROR", "SOURCE", "TARGET", "VERDICT"]);
+        let mut table = new_table(&[
+            "PROVIDER",
+            "ACCOUNT / REGION",
+            "MIRROR",
+            "SOURCE",
+            "TARGET",
+            "VERDICT",
+        ]);
         for evaluated in &report.mirrors {
             let m = &evaluated.mirror;
             let verdict_text = match (evaluated.verdict, &evaluated.approved_by) {
@@ -102,7 +109,13 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     if !report.staged.is_empty() {
         writeln!(out)?;
         writeln!(out, "Staged (mirroring resources no mirror uses yet)")?;
-        let mut table = new_table(&["PROVIDER", "ACCOUNT / REGION", "RESOURCE", "WOULD SEND TO", "VERDICT"]);
+        let mut table = new_table(&[
+            "PROVIDER",
+            "ACCOUNT / REGION",
+            "RESOURCE",
+            "WOULD SEND TO",
+            "VERDICT",
+        ]);
         for staged in &report.staged {
             let r = &staged.resource;
             table.add_row(vec![
@@ -158,7 +171,7 @@ fn new_table(header: &[&str]) -> Table {
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(|h| Cell::new(h)).collect::<Vec<_>>());
+        .set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
     table
 }
 

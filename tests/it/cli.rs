@@ -1,0 +1,216 @@
+//! The command line as users and scripts see it: the demo (table and JSON), every exit code,
+//! `--output`, and untrusted cloud text rendered inert in the terminal.
+
+use crate::support::{command, home_with_allowlist, run, scan, TestCloud};
+
+fn demo(args: &[&str]) -> crate::support::Run {
+    // Ambient AWS settings must not leak into the demo: point them somewhere that would fail.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command(dir.path());
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIAAMBIENT000000000")
+        .env("AWS_SECRET_ACCESS_KEY", "ambient")
+        .env("AWS_PROFILE", "does-not-exist")
+        .args(["scan", "--demo"])
+        .args(args);
+    run(cmd)
+}
+
+#[test]
+fn demo_table() {
+    let result = demo(&[]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        !result.stdout.contains('\u{1b}'),
+        "NO_COLOR and no TTY: no escapes"
+    );
+    insta::assert_snapshot!("demo_table", result.stdout);
+}
+
+#[test]
+fn demo_json_shows_every_verdict_and_the_denied_region() {
+    let result = demo(&["--format", "json"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let report = result.json();
+    assert_eq!(report["schema"], "mirrorguard/scan/v1");
+    assert_eq!(report["generated_at"], "2026-11-15T12:00:00Z");
+    assert_eq!(report["exit_code"], 1);
+    let mirrors = report["mirrors"].as_array().unwrap();
+    let verdict_of = |id: &str| {
+        mirrors
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verdict_of("tms-0a11c0ffee0000001"), "approved");
+    assert_eq!(verdict_of("tms-0badc0de00000bad1"), "unapproved");
+    assert_eq!(verdict_of("tms-0e0e0e0e0e0e0e0e1"), "expired");
+    let nlb = mirrors
+        .iter()
+        .find(|m| m["id"] == "tms-0badc0de00000bad1")
+        .unwrap();
+    assert_eq!(nlb["target"]["kind"], "network-load-balancer");
+    assert_eq!(nlb["cross_account"], true);
+    assert_eq!(nlb["severity"], "critical");
+    let denied = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "denied")
+        .expect("a denied row");
+    assert_eq!(denied["region"], "ap-southeast-2");
+    assert_eq!(report["allowlist"]["unused"][0]["entry"], "targets[4]");
+    assert_eq!(report["allowlist"]["expiring"][0]["entry"], "targets[2]");
+    // Fingerprints are stable: the same run twice gives the same findings.
+    let again = demo(&["--format", "json"]).json();
+    assert_eq!(report["findings"], again["findings"]);
+}
+
+#[test]
+fn demo_works_from_any_directory_and_honours_provider_and_allowlist() {
+    let (home, path) = home_with_allowlist(
+        "[[targets]]\nprovider = \"aws\"\ntarget = \"arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/5f1e2d3c4b5a6978\"\nowner = \"o\"\nticket = \"T\"\nreason = \"r\"\nexpires = 2027-01-01\n",
+    );
+    let mut cmd = command(home.path());
+    cmd.args([
+        "scan",
+        "--demo",
+        "--provider",
+        "aws",
+        "--format",
+        "json",
+        "--allowlist",
+    ])
+    .arg(&path);
+    let result = run(cmd);
+    assert_eq!(result.code, 1);
+    let report = result.json();
+    let nlb = report["mirrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "tms-0badc0de00000bad1")
+        .unwrap();
+    assert_eq!(nlb["verdict"], "approved");
+}
+
+#[test]
+fn exit_codes() {
+    // 0: everything scanned and approved.
+    let world = r#"
+[[aws.accounts]]
+id = "111122223333"
+regions = ["us-east-1"]
+
+[[aws.sessions]]
+account = "111122223333"
+region = "us-east-1"
+id = "tms-00000000000000001"
+target = "tmt-00000000000000001"
+filter = "tmf-00000000000000001"
+source = "eni-00000000000000001"
+
+[[aws.targets]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmt-00000000000000001"
+type = "network-interface"
+resource = "eni-0fee1dead00000a01"
+"#;
+    let approve = "[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0fee1dead00000a01\"\nowner = \"o\"\nticket = \"T\"\nreason = \"r\"\nexpires = 2027-01-01\n";
+    let cloud = TestCloud::start(world);
+    let (home, _) = home_with_allowlist(approve);
+    let clean = scan(&cloud, home.path(), &[]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(clean.stdout.contains("exit 0 (clean)"), "{}", clean.stdout);
+
+    // 1: an unapproved mirror (empty allowlist).
+    let (home1, _) = home_with_allowlist("");
+    assert_eq!(scan(&cloud, home1.path(), &[]).code, 1);
+
+    // 3: approved mirrors but a denied region.
+    let denied_world = format!("{}\n[[aws.faults]]\nregion = \"us-east-1\"\naction = \"DescribeTrafficMirrorFilters\"\nkind = \"denied\"\n", world.replace("regions = [\"us-east-1\"]", "regions = [\"us-east-1\", \"eu-west-1\"]"));
+    let cloud3 = TestCloud::start(&denied_world);
+    let gap = scan(&cloud3, home.path(), &[]);
+    assert_eq!(gap.code, 3, "{}", gap.stdout);
+    assert!(gap.stdout.contains("DENIED"), "{}", gap.stdout);
+    // 1 beats 3: a violation in a partly scanned estate is still a violation.
+    assert_eq!(scan(&cloud3, home1.path(), &[]).code, 1);
+
+    // 2: usage errors.
+    for args in [
+        &["--provider", "oracle"][..],
+        &["--provider", "azure"][..],
+        &["--timeout", "10"][..],
+        &["--format", "xml"][..],
+    ] {
+        let result = scan(&cloud, home.path(), args);
+        assert_eq!(result.code, 2, "{args:?}: {}", result.stderr);
+        assert!(result.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn output_goes_to_the_file_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let result = demo(&["--format", "json", "--output", out.to_str().unwrap()]);
+    assert_eq!(result.code, 1);
+    assert!(result.stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(written["schema"], "mirrorguard/scan/v1");
+    // No stray temporary files next to it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn cloud_text_cannot_drive_the_terminal() {
+    let world = "
+[[aws.accounts]]
+id = \"111122223333\"
+regions = [\"us-east-1\"]
+
+[[aws.sessions]]
+account = \"111122223333\"
+region = \"us-east-1\"
+id = \"tms-00000000000000001\"
+target = \"tmt-00000000000000001\"
+filter = \"tmf-00000000000000001\"
+source = \"eni-00000000000000001\"
+description = \"ok\\u001b[2J\\u001b]0;pwned\\u0007\"
+tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\" }
+";
+    let cloud = TestCloud::start(world);
+    let (home, _) = home_with_allowlist("");
+    let table = scan(&cloud, home.path(), &[]);
+    assert_eq!(table.code, 1);
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}', '\u{200b}'] {
+        assert!(
+            !table.stdout.contains(raw),
+            "{raw:?} reached the terminal:\n{}",
+            table.stdout
+        );
+    }
+    assert!(
+        table
+            .stdout
+            .contains("innocent\\u{202e}gnp.exe\\u{9b}31m\\u{200b}"),
+        "{}",
+        table.stdout
+    );
+
+    // JSON keeps the exact value.
+    let json = scan(&cloud, home.path(), &["--format", "json"]).json();
+    assert_eq!(
+        json["mirrors"][0]["name"],
+        "innocent\u{202e}gnp.exe\u{9b}31m\u{200b}"
+    );
+    assert_eq!(
+        json["mirrors"][0]["description"],
+        "ok\u{1b}[2J\u{1b}]0;pwned\u{7}"
+    );
+}

@@ -1,0 +1,8 @@
+//! mirrorguard's integration tests, in one binary so the cloud SDKs are linked once.
+//! Every test runs the real binary against the mock cloud (or moto) on loopback.
+
+mod allowlist;
+mod aws;
+mod cli;
+mod moto;
+mod support;

@@ -1,0 +1,151 @@
+//! Helpers shared by the integration tests: a mock cloud running on its own runtime, and the
+//! real `mirrorguard` binary run against it with an environment that reaches nothing but
+//! loopback (no ambient credentials, profiles or instance-metadata probes).
+
+use mirrorguard_mocks::{MockCloud, RequestRecord, World};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A mock cloud serving `world` on an ephemeral loopback port until dropped.
+pub struct TestCloud {
+    mock: Option<MockCloud>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestCloud {
+    pub fn start(world_toml: &str) -> TestCloud {
+        let world = World::from_toml(world_toml).expect("test world parses");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mock = runtime
+            .block_on(MockCloud::start(world))
+            .expect("mock starts");
+        TestCloud {
+            mock: Some(mock),
+            runtime,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.mock.as_ref().expect("running").endpoint()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.mock.as_ref().expect("running").requests()
+    }
+
+    /// How many requests of `action` reached `region`.
+    pub fn count(&self, action: &str, region: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.action == action && r.region == region)
+            .count()
+    }
+}
+
+impl Drop for TestCloud {
+    fn drop(&mut self) {
+        let _guard = self.runtime.enter();
+        self.mock.take();
+    }
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_mirrorguard")
+}
+
+/// A `mirrorguard` command with a scrubbed environment: only what the test passes is there.
+/// The AWS credential chain finds static keys first and IMDS is disabled, so nothing probes
+/// 169.254.169.254; config and credential files point at nothing.
+pub fn command(home: &Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials"),
+        )
+        .env("NO_COLOR", "1")
+        .current_dir(home);
+    cmd
+}
+
+/// `mirrorguard scan` against `cloud` with static test credentials, short retries and a
+/// pinned clock, plus `args`.
+pub fn scan(cloud: &TestCloud, home: &Path, args: &[&str]) -> Run {
+    let mut cmd = command(home);
+    cmd.env("AWS_ENDPOINT_URL", cloud.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "AKIATESTKEY000000001")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .args([
+            "scan",
+            "--now",
+            "2026-11-15T12:00:00Z",
+            "--retry-backoff",
+            "10ms",
+        ])
+        .args(args);
+    run(cmd)
+}
+
+pub fn run(mut cmd: Command) -> Run {
+    let output = cmd.output().expect("mirrorguard runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A temporary directory holding `allowlist.toml` with `text`.
+pub fn home_with_allowlist(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("allowlist.toml");
+    std::fs::write(&path, text).expect("write allowlist");
+    (dir, path)
+}
+
+/// One coverage row by region.
+pub fn coverage_row<'a>(report: &'a serde_json::Value, region: &str) -> &'a serde_json::Value {
+    report["coverage"]
+        .as_array()
+        .expect("coverage array")
+        .iter()
+        .find(|row| row["region"] == region)
+        .unwrap_or_else(|| panic!("no coverage row for {region}: {:#}", report["coverage"]))
+}
+
+pub fn mirror_ids(report: &serde_json::Value) -> Vec<String> {
+    report["mirrors"]
+        .as_array()
+        .expect("mirrors array")
+        .iter()
+        .map(|m| m["id"].as_str().expect("id").to_string())
+        .collect()
+}
