@@ -250,9 +250,9 @@ async fn discover_regions(
                 Some((name, enabled))
             })
             .collect::<BTreeMap<_, _>>(),
-        Err(error) if !requested.is_empty() => {
-            // The requested regions are still worth scanning; each will show its own status.
-            let _ = error;
+        Err(_) if !requested.is_empty() => {
+            // The requested regions are still worth scanning: each ends in its own status, so
+            // nothing is hidden by going ahead without the opt-in check.
             return Ok(requested
                 .iter()
                 .map(|r| (r.clone(), RegionAvailability::Enabled))

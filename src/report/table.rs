@@ -15,18 +15,32 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         _ => cell,
     };
 
+    for identity in &report.identities {
+        writeln!(
+            out,
+            "Scanned {} as {}",
+            identity.provider,
+            inert(&identity.principal)
+        )?;
+    }
+    if !report.identities.is_empty() {
+        writeln!(out)?;
+    }
     writeln!(out, "Mirrors")?;
     if report.mirrors.is_empty() {
         writeln!(out, "  (none found in the scopes that were scanned)")?;
     } else {
-        let mut table = new_table(&[
-            "PROVIDER",
-            "ACCOUNT / REGION",
-            "MIRROR",
-            "SOURCE",
-            "TARGET",
-            "VERDICT",
-        ]);
+        let mut table = new_table(
+            &[
+                "PROVIDER",
+                "ACCOUNT / REGION",
+                "MIRROR",
+                "SOURCE",
+                "TARGET",
+                "VERDICT",
+            ],
+            color,
+        );
         for evaluated in &report.mirrors {
             let m = &evaluated.mirror;
             let verdict_text = match (evaluated.verdict, &evaluated.approved_by) {
@@ -87,7 +101,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     if !gaps.is_empty() {
         writeln!(out)?;
         writeln!(out, "Coverage (scopes not scanned)")?;
-        let mut table = new_table(&["PROVIDER", "SCOPE", "STATUS", "DETAIL"]);
+        let mut table = new_table(&["PROVIDER", "SCOPE", "STATUS", "DETAIL"], color);
         for row in gaps {
             table.add_row(vec![
                 Cell::new(row.scope.provider.as_str()),
@@ -109,13 +123,16 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     if !report.staged.is_empty() {
         writeln!(out)?;
         writeln!(out, "Staged (mirroring resources no mirror uses yet)")?;
-        let mut table = new_table(&[
-            "PROVIDER",
-            "ACCOUNT / REGION",
-            "RESOURCE",
-            "WOULD SEND TO",
-            "VERDICT",
-        ]);
+        let mut table = new_table(
+            &[
+                "PROVIDER",
+                "ACCOUNT / REGION",
+                "RESOURCE",
+                "WOULD SEND TO",
+                "VERDICT",
+            ],
+            color,
+        );
         for staged in &report.staged {
             let r = &staged.resource;
             table.add_row(vec![
@@ -166,8 +183,12 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     writeln!(out, "{}", summary_line(report))
 }
 
-fn new_table(header: &[&str]) -> Table {
+fn new_table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
+    if color {
+        // comfy-table styles only on a TTY by itself; the CLI has already decided.
+        table.enforce_styling();
+    }
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

@@ -570,3 +570,52 @@ fn the_aws_endpoint_flag_works_like_the_environment_variable() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["mirrors"].as_array().unwrap().len(), 6);
 }
+
+#[test]
+fn exclusions_acknowledge_a_scope_until_they_expire() {
+    let faults = r#"
+[[aws.faults]]
+region = "eu-west-1"
+kind = "denied"
+"#;
+    let exclusion = |scope: &str, expires: &str| {
+        format!(
+            "{APPROVE_ALL}\n[[exclusions]]\nprovider = \"aws\"\nscope = \"{scope}\"\nowner = \"cloud@example.com\"\nticket = \"CLOUD-7\"\nreason = \"SCP closes it\"\nexpires = {expires}\n"
+        )
+    };
+
+    let cloud = TestCloud::start(&world(faults));
+    let (home, _) = home_with_allowlist(&exclusion("111122223333:eu-west-1", "2027-01-01"));
+    let run = scan(&cloud, home.path(), &["--format", "json"]);
+    assert_eq!(
+        run.code, 0,
+        "an acknowledged gap is not incomplete coverage: {}",
+        run.stdout
+    );
+    let report = run.json();
+    let row = coverage_row(&report, "eu-west-1");
+    assert_eq!(row["status"], "excluded");
+    assert!(row["detail"].as_str().unwrap().contains("CLOUD-7"), "{row}");
+    assert_eq!(
+        cloud.count("DescribeTrafficMirrorSessions", "eu-west-1"),
+        0,
+        "excluded scopes are not called"
+    );
+
+    // Expired: the region is scanned again and its gap is back.
+    let (home, _) = home_with_allowlist(&exclusion("111122223333:eu-west-1", "2026-11-01"));
+    let run = scan(&cloud, home.path(), &["--format", "json"]);
+    assert_eq!(run.code, 3);
+    assert_eq!(coverage_row(&run.json(), "eu-west-1")["status"], "denied");
+
+    // A whole account.
+    let (home, _) = home_with_allowlist(&exclusion("111122223333", "2027-01-01"));
+    let run = scan(&cloud, home.path(), &["--format", "json"]);
+    assert_eq!(run.code, 0);
+    let report = run.json();
+    let rows = report["coverage"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["status"], "excluded");
+    assert_eq!(rows[0]["region"], serde_json::Value::Null);
+    assert!(report["mirrors"].as_array().unwrap().is_empty());
+}

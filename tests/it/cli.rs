@@ -24,6 +24,11 @@ fn demo_table() {
         !result.stdout.contains('\u{1b}'),
         "NO_COLOR and no TTY: no escapes"
     );
+    let coloured = demo(&["--color", "always"]);
+    assert!(
+        coloured.stdout.contains("\u{1b}["),
+        "--color always colours verdicts"
+    );
     insta::assert_snapshot!("demo_table", result.stdout);
 }
 
