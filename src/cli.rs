@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// List every traffic mirror through the providers' live APIs and check its destination
     /// against the allowlist.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Work with allowlist.toml.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
@@ -87,7 +87,8 @@ pub struct ScanArgs {
         long = "aws-regions",
         alias = "aws-region",
         value_delimiter = ',',
-        value_name = "REGION"
+        value_name = "REGION",
+        value_parser = parse_region
     )]
     pub aws_regions: Vec<String>,
 
@@ -102,6 +103,11 @@ pub struct ScanArgs {
     /// Timeout for each attempt of one API call.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
+
+    /// Bound on the whole scan: scopes not finished by then are reported `failed` and the
+    /// report is still written.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub deadline: Option<Duration>,
 
     /// Attempts per API call, retries included (throttling and 5xx are retried with backoff).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -122,6 +128,20 @@ pub struct ScanArgs {
     /// Pin the clock (RFC 3339 or YYYY-MM-DD) so reports are reproducible.
     #[arg(long, value_parser = parse_instant, hide = true)]
     pub now: Option<OffsetDateTime>,
+}
+
+fn parse_region(text: &str) -> Result<String, String> {
+    let region = text.trim();
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "{text:?} is not a region name (lower-case letters, digits and `-`, like us-east-1)"
+        ));
+    }
+    Ok(region.to_string())
 }
 
 fn parse_provider(text: &str) -> Result<Provider, String> {
@@ -166,6 +186,7 @@ impl ScanArgs {
                 initial_backoff: self.retry_backoff,
                 max_pages: self.max_pages.max(1),
                 concurrency: self.concurrency as usize,
+                deadline: self.deadline,
             },
             now: self.now,
         }

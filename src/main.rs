@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Allowlist(AllowlistCommand::Init { path }) => mirrorguard::template::init(&path)
             .map(|message| {
                 eprintln!("{message}");

@@ -90,7 +90,8 @@ pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
     pub fingerprint: String,
-    pub provider: Provider,
+    /// `None` only for an allowlist entry that names no provider (an engagement).
+    pub provider: Option<Provider>,
     pub account: Option<String>,
     pub region: Option<String>,
     /// The mirror, resource, scope or allowlist entry the finding is about.
@@ -102,22 +103,23 @@ impl Finding {
     fn new(
         code: &'static str,
         severity: Severity,
-        provider: Provider,
+        provider: impl Into<Option<Provider>>,
         account: Option<&str>,
         region: Option<&str>,
         resource: &str,
         message: String,
     ) -> Finding {
+        let provider = provider.into();
         let identity = format!(
-            "{code}|{provider}|{}|{}|{resource}",
+            "{code}|{}|{}|{}|{resource}",
+            provider.map_or("", Provider::as_str),
             account.unwrap_or(""),
             region.unwrap_or("")
         );
-        let digest = Sha256::digest(identity.as_bytes());
         Finding {
             code,
             severity,
-            fingerprint: format!("{:x}", digest)[..16].to_string(),
+            fingerprint: fingerprint(&identity),
             provider,
             account: account.map(str::to_string),
             region: region.map(str::to_string),
@@ -125,6 +127,32 @@ impl Finding {
             message,
         }
     }
+}
+
+/// A finding about an allowlist entry, fingerprinted by what the entry matches rather than
+/// its position, so inserting an entry above it does not change its identity.
+fn entry_finding(
+    code: &'static str,
+    severity: Severity,
+    provider: Option<Provider>,
+    meta: &crate::allowlist::EntryMeta,
+    message: String,
+) -> Finding {
+    let mut finding = Finding::new(
+        code,
+        severity,
+        provider,
+        None,
+        None,
+        &meta.reference,
+        message,
+    );
+    finding.fingerprint = fingerprint(&format!("{code}|{}", meta.key));
+    finding
+}
+
+fn fingerprint(identity: &str) -> String {
+    format!("{:x}", Sha256::digest(identity.as_bytes()))[..16].to_string()
 }
 
 /// What the report says about the allowlist itself.
@@ -188,17 +216,7 @@ pub fn evaluate(
                 used[index] = true;
             }
         }
-        let (verdict, approved_by) = match verdict {
-            Verdict::Approved(i) => (
-                MirrorVerdict::Approved,
-                Some(EntryRef::from(&allowlist.targets[i].meta)),
-            ),
-            Verdict::Expired(i) => (
-                MirrorVerdict::Expired,
-                Some(EntryRef::from(&allowlist.targets[i].meta)),
-            ),
-            Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
-        };
+        let (verdict, approved_by) = decided_by(allowlist, verdict);
         let mut own = mirror_findings(&mirror, verdict, approved_by.as_ref());
         let severity = own.iter().map(|f| f.severity).max();
         findings.append(&mut own);
@@ -228,17 +246,7 @@ pub fn evaluate(
             }
             None => Verdict::Unapproved,
         };
-        let (verdict, approved_by) = match verdict {
-            Verdict::Approved(i) => (
-                MirrorVerdict::Approved,
-                Some(EntryRef::from(&allowlist.targets[i].meta)),
-            ),
-            Verdict::Expired(i) => (
-                MirrorVerdict::Expired,
-                Some(EntryRef::from(&allowlist.targets[i].meta)),
-            ),
-            Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
-        };
+        let (verdict, approved_by) = decided_by(allowlist, verdict);
         if let Some(finding) = staged_finding(&resource, verdict) {
             findings.push(finding);
         }
@@ -284,13 +292,11 @@ pub fn evaluate(
             continue;
         }
         let reference = EntryRef::from(&entry.meta);
-        findings.push(Finding::new(
+        findings.push(entry_finding(
             "allowlist-unused",
             Severity::Low,
-            entry.provider,
-            None,
-            None,
-            &entry.meta.reference,
+            Some(entry.provider),
+            &entry.meta,
             format!(
                 "{} (line {}, {}) approves {} but matched no mirror or target in this scan",
                 entry.meta.reference, entry.meta.line, entry.meta.ticket, entry.target.written
@@ -300,20 +306,20 @@ pub fn evaluate(
     }
 
     let mut expiring = Vec::new();
-    let horizon = now + time::Duration::days(EXPIRY_WARNING_DAYS);
-    for meta in allowlist.all_entries() {
+    let horizon = now
+        .checked_add(time::Duration::days(EXPIRY_WARNING_DAYS))
+        .unwrap_or(now);
+    for (provider, meta) in allowlist.all_entries() {
         let Some(expires) = &meta.expires else {
             continue;
         };
         if !expires.has_passed(now) && expires.ends_at <= horizon {
             let days = (expires.ends_at - now).whole_days();
-            findings.push(Finding::new(
+            findings.push(entry_finding(
                 "allowlist-expiring",
                 Severity::Low,
-                entry_provider(allowlist, meta).unwrap_or(Provider::Aws),
-                None,
-                None,
-                &meta.reference,
+                provider,
+                meta,
                 format!(
                     "{} (line {}, {}, owner {}) expires {} ({} day{} left)",
                     meta.reference,
@@ -445,10 +451,17 @@ fn staged_finding(resource: &StagedResource, verdict: MirrorVerdict) -> Option<F
             };
             (
                 "staged-target",
-                if owner_note.is_empty() { Severity::Medium } else { Severity::High },
+                if owner_note.is_empty() {
+                    Severity::Medium
+                } else {
+                    Severity::High
+                },
                 format!(
-                    "{} is a mirror target no session uses yet, pointing at unapproved {} {}{owner_note}",
-                    resource.id, target.kind, target.id
+                    "{} is a mirror target no session uses yet, pointing at {} {} {}{owner_note}",
+                    resource.id,
+                    verdict.as_str(),
+                    target.kind,
+                    target.id
                 ),
             )
         }
@@ -469,33 +482,14 @@ fn staged_finding(resource: &StagedResource, verdict: MirrorVerdict) -> Option<F
     ))
 }
 
-fn entry_provider(allowlist: &Allowlist, meta: &crate::allowlist::EntryMeta) -> Option<Provider> {
-    allowlist
-        .targets
-        .iter()
-        .find(|e| &e.meta == meta)
-        .map(|e| e.provider)
-        .or_else(|| {
-            allowlist
-                .principals
-                .iter()
-                .find(|e| &e.meta == meta)
-                .map(|e| e.provider)
-        })
-        .or_else(|| {
-            allowlist
-                .engagements
-                .iter()
-                .find(|e| &e.meta == meta)
-                .and_then(|e| e.provider)
-        })
-        .or_else(|| {
-            allowlist
-                .exclusions
-                .iter()
-                .find(|e| &e.meta == meta)
-                .map(|e| e.provider)
-        })
+/// The report's form of a verdict: what was decided, and by which entry.
+fn decided_by(allowlist: &Allowlist, verdict: Verdict) -> (MirrorVerdict, Option<EntryRef>) {
+    let entry = |i: usize| Some(EntryRef::from(&allowlist.targets[i].meta));
+    match verdict {
+        Verdict::Approved(i) => (MirrorVerdict::Approved, entry(i)),
+        Verdict::Expired(i) => (MirrorVerdict::Expired, entry(i)),
+        Verdict::Unapproved => (MirrorVerdict::Unapproved, None),
+    }
 }
 
 /// `111122223333/us-east-1`, or the account alone, or `(unknown account)`.

@@ -60,6 +60,10 @@ impl std::fmt::Display for CommandError {
 
 /// Runs a scan and writes its report to `stdout` (or `--output`). Returns the exit code.
 pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
+    let deadline_at = request
+        .tuning
+        .deadline
+        .map(|d| std::time::Instant::now() + d);
     let providers = select_providers(&request.providers)?;
     let allowlist = load_allowlist(&request.allowlist)?;
 
@@ -90,6 +94,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         aws,
         tuning: request.tuning.clone(),
         exclusions: exclusions(&allowlist, now),
+        deadline_at,
     };
     let inventory = providers::scan(&targets).await;
     let report = posture::evaluate(inventory, &allowlist, &providers, now);
@@ -104,7 +109,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         None => stdout
             .write_all(&rendered)
             .map_err(|e| CommandError::Io(format!("cannot write the report: {e}")))?,
-        Some(path) => write_atomically(path, &rendered)?,
+        Some(path) => write_atomically(path, &rendered, true)?,
     }
     Ok(report.exit_code())
 }
@@ -191,9 +196,10 @@ fn exclusions(allowlist: &Allowlist, now: OffsetDateTime) -> Vec<ScopeExclusion>
         .collect()
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees half a report.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+/// Writes `bytes` to `path` through a temporary file in the same directory, an fsync and a
+/// rename, so a reader never sees half a file. With `replace = false` an existing file is
+/// never replaced, even by a concurrent writer.
+pub fn write_atomically(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CommandError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -204,6 +210,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
     file.write_all(bytes).map_err(|e| fail(&e))?;
     file.as_file().sync_all().map_err(|e| fail(&e))?;
-    file.persist(path).map_err(|e| fail(&e.error))?;
+    let persisted = if replace {
+        file.persist(path)
+    } else {
+        file.persist_noclobber(path)
+    };
+    persisted.map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            CommandError::Usage(format!(
+                "{} already exists; not overwriting it",
+                path.display()
+            ))
+        } else {
+            fail(&e.error)
+        }
+    })?;
     Ok(())
 }

@@ -1,8 +1,7 @@
 //! `mirrorguard allowlist init`: writes a commented allowlist that approves nothing, so a new
 //! user starts from the documented schema instead of a blank file.
 
-use crate::scan::CommandError;
-use std::io::Write;
+use crate::scan::{write_atomically, CommandError};
 use std::path::Path;
 
 pub const TEMPLATE: &str = r#"# mirrorguard allowlist: the reviewed list of approved traffic-mirror destinations.
@@ -48,27 +47,7 @@ pub const TEMPLATE: &str = r#"# mirrorguard allowlist: the reviewed list of appr
 
 /// Writes the template to `path` unless something is already there.
 pub fn init(path: &Path) -> Result<String, CommandError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let fail = |e: &dyn std::fmt::Display| {
-        CommandError::Io(format!("cannot write {}: {e}", path.display()))
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    file.write_all(TEMPLATE.as_bytes()).map_err(|e| fail(&e))?;
-    file.as_file().sync_all().map_err(|e| fail(&e))?;
-    // No-clobber rename: an existing allowlist is never replaced, even by a concurrent init.
-    file.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            CommandError::Usage(format!(
-                "{} already exists; not overwriting it",
-                path.display()
-            ))
-        } else {
-            fail(&e.error)
-        }
-    })?;
+    write_atomically(path, TEMPLATE.as_bytes(), false)?;
     Ok(format!(
         "wrote {} (approves nothing until you add entries)",
         path.display()

@@ -30,7 +30,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time; a date-time without offset is UTC.
 pub fn parse_instant(text: &str) -> Result<OffsetDateTime, String> {
     if let Ok(instant) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(instant);
+        // One clock, in UTC: reports print `now` as RFC 3339 UTC.
+        return instant
+            .checked_to_offset(time::UtcOffset::UTC)
+            .ok_or_else(|| format!("{text:?} is out of range"));
     }
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     if let Ok(date) = Date::parse(text, date_format) {

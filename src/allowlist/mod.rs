@@ -37,6 +37,12 @@ pub struct Allowlist {
 pub struct EntryMeta {
     /// `targets[2]`: the kind and its 1-based position among entries of that kind.
     pub reference: String,
+    /// What the entry matches (kind, provider, normalised id, sorted restrictions): equal keys
+    /// are duplicates, and findings about the entry are fingerprinted by it, so they survive
+    /// edits elsewhere in the file.
+    pub key: String,
+    /// Byte offset where the entry starts in the file.
+    pub offset: usize,
     pub line: usize,
     pub owner: String,
     pub ticket: String,
@@ -131,14 +137,14 @@ impl From<&EntryMeta> for EntryRef {
 }
 
 impl Allowlist {
-    /// Every entry's metadata, in file order per kind.
-    pub fn all_entries(&self) -> impl Iterator<Item = &EntryMeta> {
+    /// Every entry's provider and metadata, in file order per kind.
+    pub fn all_entries(&self) -> impl Iterator<Item = (Option<Provider>, &EntryMeta)> {
         self.targets
             .iter()
-            .map(|e| &e.meta)
-            .chain(self.principals.iter().map(|e| &e.meta))
-            .chain(self.engagements.iter().map(|e| &e.meta))
-            .chain(self.exclusions.iter().map(|e| &e.meta))
+            .map(|e| (Some(e.provider), &e.meta))
+            .chain(self.principals.iter().map(|e| (Some(e.provider), &e.meta)))
+            .chain(self.engagements.iter().map(|e| (e.provider, &e.meta)))
+            .chain(self.exclusions.iter().map(|e| (Some(e.provider), &e.meta)))
     }
 
     /// The unexpired exclusion that acknowledges this scope, if any. An account-wide exclusion

@@ -198,7 +198,7 @@ impl<'t> Checker<'t> {
                 ),
             }
         }
-        self.duplicates(&allowlist);
+        self.duplicates(&mut allowlist);
         allowlist
     }
 
@@ -435,7 +435,7 @@ impl<'t> Checker<'t> {
                 self.error(
                     span,
                     format!(
-                        "{}: `{key}` must be a date (2027-06-30) or a date-time with a date; found {datetime}",
+                        "{}: `{key}` = {datetime} is not usable: out of range, or a time without a date",
                         entry.reference
                     ),
                 );
@@ -460,6 +460,8 @@ impl<'t> Checker<'t> {
         let span_start = entry.span.as_ref().map_or(0, |s| s.start);
         Some(EntryMeta {
             reference: entry.reference.clone(),
+            key: String::new(),
+            offset: span_start,
             line: self.text[..span_start.min(self.text.len())]
                 .matches('\n')
                 .count()
@@ -479,7 +481,7 @@ impl<'t> Checker<'t> {
             self.error(
                 span,
                 format!(
-                    "{}: `{key} = \"*\"` would approve everything; name the {key} (a `*` inside an id is allowed)",
+                    "{}: `{key} = \"*\"` would approve everything; name the {key}",
                     entry.reference
                 ),
             );
@@ -494,11 +496,11 @@ impl<'t> Checker<'t> {
         }
         if key == "target" {
             if let Some(provider) = provider {
-                if let Err(expected) = check_target_shape(provider, &written) {
+                if let Err(why) = check_target_shape(provider, &written) {
                     self.error(
                         span,
                         format!(
-                            "{}: {written:?} is not a {provider} mirror target id (expected {expected})",
+                            "{}: {written:?} is not a {provider} mirror target id: {why}",
                             entry.reference
                         ),
                     );
@@ -655,11 +657,22 @@ impl<'t> Checker<'t> {
             Some((account, region)) => (account.to_string(), Some(region.to_string())),
             None => (scope.clone(), None),
         };
-        if account.is_empty() || region.as_deref() == Some("") || scope.contains('*') {
+        let region_ok = region.as_deref().is_none_or(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        let account_ok = match provider {
+            Some(Provider::Aws) => {
+                account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => !account.is_empty() && !account.contains('*'),
+        };
+        if !account_ok || !region_ok {
             self.error(
                 span,
                 format!(
-                    "{}: `scope` must be ACCOUNT or ACCOUNT:REGION with no wildcard, found {scope:?}",
+                    "{}: `scope` must be ACCOUNT or ACCOUNT:REGION (an AWS account is 12 digits; no wildcard), found {scope:?}",
                     entry.reference
                 ),
             );
@@ -676,8 +689,7 @@ impl<'t> Checker<'t> {
 
     /// Two entries of one kind that match exactly the same things are an error: one of them is
     /// dead weight, and which one's owner answers for the approval would be ambiguous.
-    fn duplicates(&mut self, allowlist: &Allowlist) {
-        let mut seen: Vec<(String, &EntryMeta)> = Vec::new();
+    fn duplicates(&mut self, allowlist: &mut Allowlist) {
         let sorted = |list: &Option<Vec<String>>| {
             list.as_ref().map(|l| {
                 let mut l = l.clone();
@@ -686,66 +698,54 @@ impl<'t> Checker<'t> {
                 l
             })
         };
-        let keys = allowlist
-            .targets
-            .iter()
-            .map(|e| {
-                (
-                    format!(
-                        "targets|{}|{}|{:?}|{:?}",
-                        e.provider,
-                        e.target.normalized,
-                        sorted(&e.accounts),
-                        sorted(&e.regions)
-                    ),
-                    &e.meta,
-                )
-            })
-            .chain(allowlist.principals.iter().map(|e| {
-                (
-                    format!(
-                        "principals|{}|{}|{:?}",
-                        e.provider,
-                        e.actor.normalized,
-                        sorted(&e.accounts)
-                    ),
-                    &e.meta,
-                )
-            }))
-            .chain(allowlist.engagements.iter().map(|e| {
-                (
-                    format!(
-                        "engagements|{:?}|{}|{}|{}",
-                        e.provider, e.actor.normalized, e.starts, e.ends
-                    ),
-                    &e.meta,
-                )
-            }))
-            .chain(allowlist.exclusions.iter().map(|e| {
-                (
-                    format!("exclusions|{}|{}|{:?}", e.provider, e.account, e.region),
-                    &e.meta,
-                )
-            }));
-        for (key, meta) in keys {
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                let offset = line_offset(self.text, meta.line);
+        for e in &mut allowlist.targets {
+            e.meta.key = format!(
+                "targets|{}|{}|{:?}|{:?}",
+                e.provider,
+                e.target.normalized,
+                sorted(&e.accounts),
+                sorted(&e.regions)
+            );
+        }
+        for e in &mut allowlist.principals {
+            e.meta.key = format!(
+                "principals|{}|{}|{:?}",
+                e.provider,
+                e.actor.normalized,
+                sorted(&e.accounts)
+            );
+        }
+        for e in &mut allowlist.engagements {
+            let targets = e.targets.as_ref().map(|t| {
+                let mut t: Vec<&str> = t.iter().map(|p| p.normalized.as_str()).collect();
+                t.sort();
+                t.dedup();
+                t.join(",")
+            });
+            e.meta.key = format!(
+                "engagements|{:?}|{}|{}|{}|{:?}",
+                e.provider, e.actor.normalized, e.starts, e.ends, targets
+            );
+        }
+        for e in &mut allowlist.exclusions {
+            e.meta.key = format!("exclusions|{}|{}|{:?}", e.provider, e.account, e.region);
+        }
+
+        let mut seen: Vec<&EntryMeta> = Vec::new();
+        for (_, meta) in allowlist.all_entries() {
+            if let Some(first) = seen.iter().find(|m| m.key == meta.key) {
+                let what = match meta.key.split('|').next() {
+                    Some("targets") => "provider, target",
+                    Some("exclusions") => "provider, scope",
+                    _ => "actor",
+                };
                 let message = format!(
-                    "{}: duplicate of {} (line {}): same {} and restrictions",
-                    meta.reference,
-                    first.reference,
-                    first.line,
-                    if key.starts_with("targets") {
-                        "provider, target"
-                    } else if key.starts_with("exclusions") {
-                        "provider, scope"
-                    } else {
-                        "actor"
-                    }
+                    "{}: duplicate of {} (line {}): same {what} and restrictions",
+                    meta.reference, first.reference, first.line
                 );
-                self.error(Some(offset..offset), message);
+                self.error(Some(meta.offset..meta.offset + 1), message);
             } else {
-                seen.push((key, meta));
+                seen.push(meta);
             }
         }
     }
@@ -757,13 +757,6 @@ fn get<'a>(entry: &'a Entry, key: &str) -> Option<(&'a Item, Option<Range<usize>
         .span()
         .or_else(|| entry.table.key(key).and_then(|k| k.span()));
     Some((item, span))
-}
-
-fn line_offset(text: &str, line: usize) -> usize {
-    text.split_inclusive('\n')
-        .take(line - 1)
-        .map(str::len)
-        .sum()
 }
 
 fn type_name(item: &Item) -> &'static str {
@@ -817,7 +810,7 @@ fn to_instant(datetime: &toml_edit::Datetime, date_ends_day: bool) -> Option<Off
     let Some(time) = datetime.time else {
         let start = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc();
         return Some(if date_ends_day {
-            start + time::Duration::days(1)
+            start.checked_add(time::Duration::days(1))?
         } else {
             start
         });
@@ -836,31 +829,83 @@ fn to_instant(datetime: &toml_edit::Datetime, date_ends_day: bool) -> Option<Off
             UtcOffset::from_whole_seconds(i32::from(minutes) * 60).ok()?
         }
     };
-    Some(local.assume_offset(offset).to_offset(UtcOffset::UTC))
+    local
+        .assume_offset(offset)
+        .checked_to_offset(UtcOffset::UTC)
 }
 
 /// Whether an id could be a mirror destination for the provider; `Err` says what was expected.
-fn check_target_shape(provider: Provider, id: &str) -> Result<(), &'static str> {
-    let ok = match provider {
-        Provider::Aws => {
-            ["eni-", "vpce-", "tmt-"].iter().any(|p| id.starts_with(p))
-                || id.starts_with("arn:aws")
-                    && id.contains(":elasticloadbalancing:")
-                    && id.contains(":loadbalancer/")
-        }
-        Provider::Azure => id.starts_with("/subscriptions/"),
-        Provider::Gcp => id.contains("forwardingRules/"),
-        Provider::Network => true,
-    };
-    if ok {
-        return Ok(());
+///
+/// A `*` must never stand in for what decides *whose* destination it is: AWS resource ids are
+/// unique random names (a glob over them approves appliances nobody reviewed), and in a load
+/// balancer ARN only the final id segment may be a glob — partition, region, account and name
+/// are literal, so an entry can follow a recreated NLB but never reach another account's.
+fn check_target_shape(provider: Provider, id: &str) -> Result<(), String> {
+    match provider {
+        Provider::Aws => check_aws_target(id),
+        Provider::Azure if id.starts_with("/subscriptions/") => Ok(()),
+        Provider::Azure => Err("expected a resource id starting /subscriptions/…".into()),
+        Provider::Gcp if id.contains("forwardingRules/") => Ok(()),
+        Provider::Gcp => Err("expected projects/P/regions/R/forwardingRules/NAME".into()),
+        Provider::Network => Ok(()),
     }
-    Err(match provider {
-        Provider::Aws => "eni-…, vpce-…, tmt-… or an elasticloadbalancing load balancer ARN",
-        Provider::Azure => "a resource id starting /subscriptions/…",
-        Provider::Gcp => "projects/P/regions/R/forwardingRules/NAME",
-        Provider::Network => "an IP address or DEVICE:INTERFACE",
-    })
+}
+
+fn check_aws_target(id: &str) -> Result<(), String> {
+    const EXPECTED: &str =
+        "expected eni-…, vpce-…, tmt-… or arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/net/NAME/ID";
+    let is_hex_id = |rest: &str| rest.len() >= 8 && rest.bytes().all(|b| b.is_ascii_hexdigit());
+    for prefix in ["eni-", "vpce-", "tmt-"] {
+        if let Some(rest) = id.strip_prefix(prefix) {
+            if rest.contains('*') {
+                return Err(format!(
+                    "a `*` in an AWS resource id would approve {prefix}… destinations nobody reviewed; name the id exactly"
+                ));
+            }
+            if !is_hex_id(rest) {
+                return Err(format!(
+                    "{prefix}… ids are {prefix} and at least 8 hexadecimal digits"
+                ));
+            }
+            return Ok(());
+        }
+    }
+    let Some(rest) = id.strip_prefix("arn:") else {
+        return Err(EXPECTED.into());
+    };
+    let fields: Vec<&str> = rest.splitn(5, ':').collect();
+    let [partition, service, region, account, resource] = fields[..] else {
+        return Err(EXPECTED.into());
+    };
+    if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") || service != "elasticloadbalancing" {
+        return Err(EXPECTED.into());
+    }
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("the ARN's region must be written out (no `*`)".into());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the ARN's account must be the 12-digit owner account (no `*`)".into());
+    }
+    let parts: Vec<&str> = resource.split('/').collect();
+    let ["loadbalancer", "net", name, lb_id] = parts[..] else {
+        return Err("mirror targets are Network Load Balancers: …:loadbalancer/net/NAME/ID".into());
+    };
+    if name.is_empty() || name.contains('*') {
+        return Err(
+            "the load balancer name must be written out (only its final id may be `*`)".into(),
+        );
+    }
+    if lb_id.is_empty() || !(lb_id == "*" || is_hex_id(lb_id)) {
+        return Err(
+            "the load balancer id must be its hexadecimal id, or `*` for any NLB of that name"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn normalize_account(provider: Option<Provider>, account: &str) -> String {

@@ -7,7 +7,7 @@
 //! GetCallerIdentity, which is also the identity the report shows.
 
 use super::aws_xml::WholeXmlBody;
-use super::{paginate, Listing, ListingError, ScanTargets, Tuning};
+use super::{deadline_passed, paginate, within, Listing, ListingError, ScanTargets, Tuning};
 use crate::model::{
     CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
     Source, StagedResource, Target,
@@ -75,7 +75,15 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         ));
         return inventory;
     };
-    if let Err(error) = credentials.provide_credentials().await {
+    let Some(credentials) = within(targets.deadline_at, credentials.provide_credentials()).await
+    else {
+        inventory.coverage.push(account_row(
+            None,
+            deadline_passed("the AWS credential chain"),
+        ));
+        return inventory;
+    };
+    if let Err(error) = credentials {
         inventory.coverage.push(account_row(
             None,
             ListingError::failed(format!(
@@ -91,7 +99,13 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
             .interceptor(WholeXmlBody)
             .build(),
     );
-    let (account, principal) = match sts.get_caller_identity().send().await {
+    let Some(identity) = within(targets.deadline_at, sts.get_caller_identity().send()).await else {
+        inventory
+            .coverage
+            .push(account_row(None, deadline_passed("GetCallerIdentity")));
+        return inventory;
+    };
+    let (account, principal) = match identity {
         Ok(identity) => (
             identity.account().unwrap_or_default().to_string(),
             identity.arn().unwrap_or_default().to_string(),
@@ -122,7 +136,13 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         return inventory;
     }
 
-    let regions = match discover_regions(&sdk_config, &settings.regions).await {
+    let discovery = within(
+        targets.deadline_at,
+        discover_regions(&sdk_config, &settings.regions),
+    )
+    .await
+    .unwrap_or_else(|| Err(deadline_passed("DescribeRegions")));
+    let regions = match discovery {
         Ok(regions) => regions,
         Err(error) => {
             inventory.coverage.push(account_row(Some(&account), error));
@@ -161,7 +181,26 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     }
 
     let results: Vec<Inventory> = futures::stream::iter(to_scan)
-        .map(|region| scan_region(&sdk_config, &account, region, tuning.max_pages))
+        .map(|region| {
+            let sdk_config = &sdk_config;
+            let account = &account;
+            async move {
+                let work = scan_region(sdk_config, account, region.clone(), tuning.max_pages);
+                match within(targets.deadline_at, work).await {
+                    Some(inventory) => inventory,
+                    None => {
+                        let mut cut_short = Inventory::default();
+                        let error = deadline_passed("this region's listings");
+                        cut_short.coverage.push(CoverageRow {
+                            scope: scope(account, &region),
+                            status: error.status,
+                            detail: Some(error.detail),
+                        });
+                        cut_short
+                    }
+                }
+            }
+        })
         .buffer_unordered(tuning.concurrency.max(1))
         .collect()
         .await;
@@ -239,6 +278,9 @@ async fn discover_regions(
     config: &SdkConfig,
     requested: &[String],
 ) -> Result<Vec<(String, RegionAvailability)>, ListingError> {
+    let mut requested: Vec<&String> = requested.iter().collect();
+    requested.sort();
+    requested.dedup();
     let ec2 = ec2_client(config, None);
     let listed = match ec2.describe_regions().all_regions(true).send().await {
         Ok(output) => output
@@ -251,10 +293,10 @@ async fn discover_regions(
             })
             .collect::<BTreeMap<_, _>>(),
         Err(_) if !requested.is_empty() => {
-            // The requested regions are still worth scanning: each ends in its own status, so
-            // nothing is hidden by going ahead without the opt-in check.
+            // The requested regions are still worth scanning: each ends in its own status (a
+            // region not enabled answers AuthFailure, a gap), so going ahead hides nothing.
             return Ok(requested
-                .iter()
+                .into_iter()
                 .map(|r| (r.clone(), RegionAvailability::Enabled))
                 .collect());
         }
@@ -273,10 +315,7 @@ async fn discover_regions(
             .map(|(name, enabled)| (name, availability(enabled)))
             .collect());
     }
-    let mut unique: Vec<&String> = requested.iter().collect();
-    unique.sort();
-    unique.dedup();
-    Ok(unique
+    Ok(requested
         .into_iter()
         .map(|region| match listed.get(region) {
             Some(&enabled) => (region.clone(), availability(enabled)),

@@ -11,7 +11,7 @@ mod aws_xml;
 use crate::model::{CoverageStatus, Inventory, Provider};
 use std::collections::HashSet;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Knobs shared by every provider adapter.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct Tuning {
     pub max_pages: usize,
     /// Scopes listed at once.
     pub concurrency: usize,
+    /// Bound on the whole run: scopes unfinished by then are `failed`, and the report is still
+    /// written.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for Tuning {
@@ -36,6 +39,7 @@ impl Default for Tuning {
             initial_backoff: Duration::from_secs(1),
             max_pages: 1000,
             concurrency: 16,
+            deadline: None,
         }
     }
 }
@@ -48,6 +52,8 @@ pub struct ScanTargets {
     pub tuning: Tuning,
     /// Scopes acknowledged as out of reach: reported as `excluded`, not listed.
     pub exclusions: Vec<ScopeExclusion>,
+    /// When the run must end (from `Tuning::deadline`, measured from the start of the run).
+    pub deadline_at: Option<Instant>,
 }
 
 /// An unexpired `[[exclusions]]` entry, reduced to what an adapter needs.
@@ -75,6 +81,21 @@ impl ScanTargets {
                 && (e.region.is_none() || e.region.as_deref() == region)
         })
     }
+}
+
+/// Runs `work` unless the run's deadline passes first (`None`: it did).
+pub async fn within<F: Future>(deadline: Option<Instant>, work: F) -> Option<F::Output> {
+    match deadline {
+        None => Some(work.await),
+        Some(at) => tokio::time::timeout_at(at.into(), work).await.ok(),
+    }
+}
+
+/// The coverage detail of a scope the deadline cut short.
+pub fn deadline_passed(what: &str) -> ListingError {
+    ListingError::failed(format!(
+        "Deadline: the run's --deadline passed before {what} finished"
+    ))
 }
 
 /// Scans every selected provider and returns the merged, sorted inventory.

@@ -155,6 +155,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         schema: SCAN_SCHEMA,
         generated_at: report
             .generated_at
+            .to_offset(time::UtcOffset::UTC)
             .format(&Rfc3339)
             .unwrap_or_else(|_| report.generated_at.to_string()),
         tool_version: env!("CARGO_PKG_VERSION"),

@@ -100,6 +100,7 @@ fn each_error_class_names_its_line_and_column() {
         ("unknown table", "[[mirrors]]\nprovider = \"aws\"\n", "1:3: unknown top-level key `mirrors`"),
         ("duplicate", &format!("{VALID_ENTRY}{VALID_ENTRY}"), "10:1: targets[2]: duplicate of targets[1] (line 2)"),
         ("bad engagement window", "[[engagements]]\nactor = \"arn:aws:iam::1:role/red\"\nstarts = 2026-12-05T00:00:00Z\nends = 2026-12-01T00:00:00Z\nticket = \"RT\"\nowner = \"o\"\n", "4:8: engagements[1]: `ends` must be after `starts`"),
+        ("bad exclusion account", "[[exclusions]]\nprovider = \"aws\"\nscope = \"1111:us-east-1\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:9: exclusions[1]: `scope` must be ACCOUNT or ACCOUNT:REGION"),
         ("bad exclusion scope", "[[exclusions]]\nprovider = \"aws\"\nscope = \"111122223333:\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:9: exclusions[1]: `scope` must be ACCOUNT or ACCOUNT:REGION"),
     ];
     for (what, text, expected) in cases {
@@ -228,6 +229,97 @@ fn entry(target: &str, extra: &str, expires: &str) -> String {
 }
 
 #[test]
+fn globs_cannot_reach_destinations_nobody_named() {
+    for target in [
+        "tmt-*",
+        "eni-*",
+        "eni-0dd0000*",
+        "vpce-*",
+        "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+        "arn:aws:elasticloadbalancing:us-east-1:*:loadbalancer/net/capture/*",
+        "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/*/*",
+        "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/app/web/0123456789abcdef",
+    ] {
+        let (code, stderr) = check(&entry(target, "", "2027-01-01"));
+        assert_eq!(code, 2, "{target} must be refused: {stderr}");
+        assert!(
+            stderr.contains("is not a aws mirror target id"),
+            "{target}: {stderr}"
+        );
+    }
+    // Only a load balancer's final id segment may be a glob: the NLB may be recreated, but the
+    // partition, region, owner account and name stay literal.
+    let (code, stderr) = check(&entry(
+        "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/*",
+        "",
+        "2027-01-01",
+    ));
+    assert_eq!(
+        code, 1,
+        "valid, and the demo still has violations: {stderr}"
+    );
+    let (home, path) = home_with_allowlist(&entry(
+        "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/*",
+        "",
+        "2027-01-01",
+    ));
+    let mut cmd = command(home.path());
+    cmd.args(["scan", "--demo", "--format", "json", "--allowlist"])
+        .arg(&path);
+    let report = run(cmd).json();
+    let nlb = report["mirrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "tms-0badc0de00000bad1")
+        .unwrap();
+    assert_eq!(nlb["verdict"], "approved");
+    let others = report["mirrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["verdict"] == "approved")
+        .count();
+    assert_eq!(others, 1, "the glob approves that NLB and nothing else");
+}
+
+#[test]
+fn a_far_future_expiry_is_fine_and_an_impossible_one_is_a_located_error() {
+    let (code, stderr) = check(&entry("eni-0fee1dead00000a01", "", "9999-12-30"));
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stderr) = check(&entry("eni-0fee1dead00000a01", "", "9999-12-31"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("allowlist.toml:8:11"), "{stderr}");
+    assert!(stderr.contains("out of range"), "{stderr}");
+}
+
+#[test]
+fn fingerprints_of_allowlist_findings_survive_edits_elsewhere_in_the_file() {
+    let unused = entry(
+        "eni-0b0b0b0b0b0b0b0b0",
+        "regions = [\"us-east-1\"]",
+        "2027-03-31",
+    );
+    let fingerprint = |text: &str| {
+        let (home, path) = home_with_allowlist(text);
+        let mut cmd = command(home.path());
+        cmd.args(["scan", "--demo", "--format", "json", "--allowlist"])
+            .arg(&path);
+        let report = run(cmd).json();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "allowlist-unused")
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .expect("an unused finding")
+    };
+    let alone = fingerprint(&unused);
+    let after_another = fingerprint(&(entry("eni-0fee1dead00000a01", "", "2027-01-01") + &unused));
+    assert_eq!(alone, after_another);
+}
+
+#[test]
 fn matching_is_exact_and_restrictions_apply_to_the_mirrors_own_scope() {
     let v = |text: &str| verdicts(text);
     let row = |region: &str, verdict: &str, by: &str| {
@@ -239,14 +331,6 @@ fn matching_is_exact_and_restrictions_apply_to_the_mirrors_own_scope() {
         v(&entry("eni-0dd00000000000a01", "", "2027-01-01")),
         [
             row("eu-west-1", "unapproved", "-"),
-            row("us-east-1", "approved", "targets[1]")
-        ]
-    );
-    // A glob covers the suffix, but never across `/` or `:`.
-    assert_eq!(
-        v(&entry("eni-0dd00000000000a0*", "", "2027-01-01")),
-        [
-            row("eu-west-1", "approved", "targets[1]"),
             row("us-east-1", "approved", "targets[1]")
         ]
     );

@@ -87,20 +87,19 @@ id = "tmf-00000000000000077"
 }
 
 /// Approves the six ENI targets of [`world`], so a clean scan exits 0.
-const APPROVE_ALL: &str = r#"
-[[targets]]
-provider = "aws"
-target = "eni-0a00000000000*"
-accounts = ["111122223333"]
-owner = "netsec@example.com"
-ticket = "SEC-1"
-reason = "test sensors"
-expires = 2027-06-30
-"#;
+fn approve_all() -> String {
+    (1..=6)
+        .map(|n| {
+            format!(
+                "[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0a00000000000{n:04}\"\naccounts = [\"111122223333\"]\nowner = \"netsec@example.com\"\nticket = \"SEC-{n}\"\nreason = \"test sensor\"\nexpires = 2027-06-30\n\n"
+            )
+        })
+        .collect()
+}
 
 fn scan_json(faults: &str, extra_args: &[&str]) -> (TestCloud, crate::support::Run) {
     let cloud = TestCloud::start(&world(faults));
-    let (home, _) = home_with_allowlist(APPROVE_ALL);
+    let (home, _) = home_with_allowlist(&approve_all());
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra_args);
     let run = scan(&cloud, home.path(), &args);
@@ -129,7 +128,7 @@ fn lists_every_page_and_joins_sessions_with_targets_and_filters() {
         ],
         "sorted by provider, account, region, id"
     );
-    // Five sessions at two per page is three pages; seven targets four pages.
+    // Five sessions at two per page is three pages; six targets (five used, one staged) three.
     assert_eq!(cloud.count("DescribeTrafficMirrorSessions", "us-east-1"), 3);
     assert_eq!(cloud.count("DescribeTrafficMirrorTargets", "us-east-1"), 3);
     assert_eq!(cloud.count("DescribeTrafficMirrorSessions", "eu-west-1"), 1);
@@ -174,7 +173,7 @@ fn lists_every_page_and_joins_sessions_with_targets_and_filters() {
         "egress #200 udp 10.0.0.0/8 -> 0.0.0.0/0"
     );
     assert_eq!(m["verdict"], "approved");
-    assert_eq!(m["approved_by"]["entry"], "targets[1]");
+    assert_eq!(m["approved_by"]["entry"], "targets[3]");
 
     // The unused NLB target (another account's) and filter are staged infrastructure.
     let staged = report["staged"].as_array().expect("staged");
@@ -521,7 +520,7 @@ kind = "denied"
 #[test]
 fn no_credentials_is_a_failed_row_never_a_skipped_cloud() {
     let cloud = TestCloud::start(&world(""));
-    let (home, _) = home_with_allowlist(APPROVE_ALL);
+    let (home, _) = home_with_allowlist(&approve_all());
     let mut cmd = crate::support::command(home.path());
     cmd.env("AWS_ENDPOINT_URL", cloud.endpoint())
         .env("AWS_REGION", "us-east-1")
@@ -552,7 +551,7 @@ fn no_credentials_is_a_failed_row_never_a_skipped_cloud() {
 #[test]
 fn the_aws_endpoint_flag_works_like_the_environment_variable() {
     let cloud = TestCloud::start(&world(""));
-    let (home, _) = home_with_allowlist(APPROVE_ALL);
+    let (home, _) = home_with_allowlist(&approve_all());
     let mut cmd = crate::support::command(home.path());
     cmd.env("AWS_ACCESS_KEY_ID", "AKIATESTKEY000000001")
         .env("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -580,7 +579,8 @@ kind = "denied"
 "#;
     let exclusion = |scope: &str, expires: &str| {
         format!(
-            "{APPROVE_ALL}\n[[exclusions]]\nprovider = \"aws\"\nscope = \"{scope}\"\nowner = \"cloud@example.com\"\nticket = \"CLOUD-7\"\nreason = \"SCP closes it\"\nexpires = {expires}\n"
+            "{}\n[[exclusions]]\nprovider = \"aws\"\nscope = \"{scope}\"\nowner = \"cloud@example.com\"\nticket = \"CLOUD-7\"\nreason = \"SCP closes it\"\nexpires = {expires}\n",
+            approve_all()
         )
     };
 
@@ -618,4 +618,26 @@ kind = "denied"
     assert_eq!(rows[0]["status"], "excluded");
     assert_eq!(rows[0]["region"], serde_json::Value::Null);
     assert!(report["mirrors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_deadline_ends_the_run_and_the_report_is_still_written() {
+    let (_cloud, run) = scan_json(
+        r#"
+[[aws.faults]]
+region = "eu-west-1"
+action = "DescribeTrafficMirrorSessions"
+kind = "hang"
+"#,
+        &["--timeout", "60s", "--deadline", "1s"],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let row = coverage_row(&report, "eu-west-1");
+    assert_eq!(row["status"], "failed");
+    assert!(
+        row["detail"].as_str().unwrap().starts_with("Deadline"),
+        "{row}"
+    );
+    assert_eq!(coverage_row(&report, "us-east-1")["status"], "scanned");
 }

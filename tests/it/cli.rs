@@ -187,7 +187,7 @@ target = \"tmt-00000000000000001\"
 filter = \"tmf-00000000000000001\"
 source = \"eni-00000000000000001\"
 description = \"ok\\u001b[2J\\u001b]0;pwned\\u0007\"
-tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\" }
+tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\\u001b[2J\\u001b]0;pwned\\u0007\" }
 ";
     let cloud = TestCloud::start(world);
     let (home, _) = home_with_allowlist("");
@@ -203,7 +203,7 @@ tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\" }
     assert!(
         table
             .stdout
-            .contains("innocent\\u{202e}gnp.exe\\u{9b}31m\\u{200b}"),
+            .contains("innocent\\u{202e}gnp.exe\\u{9b}31m\\u{200b}\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"),
         "{}",
         table.stdout
     );
@@ -212,7 +212,7 @@ tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\" }
     let json = scan(&cloud, home.path(), &["--format", "json"]).json();
     assert_eq!(
         json["mirrors"][0]["name"],
-        "innocent\u{202e}gnp.exe\u{9b}31m\u{200b}"
+        "innocent\u{202e}gnp.exe\u{9b}31m\u{200b}\u{1b}[2J\u{1b}]0;pwned\u{7}"
     );
     assert_eq!(
         json["mirrors"][0]["description"],
