@@ -99,7 +99,11 @@ fn main() {
     let sessions = env_or("BENCH_SESSIONS", 40);
     let page = env_or("BENCH_PAGE", 5);
     let latency_ms = env_or("BENCH_LATENCY_MS", 50);
-    let concurrency = env_or("BENCH_CONCURRENCY", 16);
+    // mirrorguard's own default unless told otherwise: the benchmark measures what users get.
+    let concurrency = env_or(
+        "BENCH_CONCURRENCY",
+        mirrorguard::providers::DEFAULT_CONCURRENCY,
+    );
     let regions: Vec<String> = (0..region_count)
         .map(|i| format!("bench-region-{i}"))
         .collect();

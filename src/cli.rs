@@ -3,7 +3,7 @@
 
 use crate::model::Provider;
 use crate::providers::aws::{AwsAuth, AwsSettings};
-use crate::providers::Tuning;
+use crate::providers::{Tuning, DEFAULT_CONCURRENCY};
 use crate::report::Format;
 use crate::scan::{AllowlistSource, ScanRequest};
 use crate::timefmt::{parse_duration, parse_instant};
@@ -114,7 +114,7 @@ pub struct ScanArgs {
     pub max_attempts: u32,
 
     /// Scopes listed at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
 
     /// First retry delay (tests shorten it).

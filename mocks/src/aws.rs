@@ -215,13 +215,20 @@ pub async fn handle_query(
     match action.as_str() {
         "DescribeRegions" => describe_regions(account, param("AllRegions") == Some("true")),
         "DescribeTrafficMirrorSessions" => {
-            let items: Vec<String> = state
+            let items: Vec<_> = state
                 .world
                 .aws
                 .sessions
                 .iter()
                 .filter(|s| s.account == account.id && s.region == region)
-                .map(|s| {
+                .collect();
+            paged_response(
+                &action,
+                "trafficMirrorSessionSet",
+                &items,
+                page,
+                token_loop,
+                |s| {
                     let mut x = String::from("<item>");
                     tag(&mut x, "trafficMirrorSessionId", &s.id);
                     tag(&mut x, "trafficMirrorTargetId", &s.target);
@@ -239,18 +246,24 @@ pub async fn handle_query(
                     tag_set(&mut x, &s.tags);
                     x.push_str("</item>");
                     x
-                })
-                .collect();
-            paged_response(&action, "trafficMirrorSessionSet", items, page, token_loop)
+                },
+            )
         }
         "DescribeTrafficMirrorTargets" => {
-            let items: Vec<String> = state
+            let items: Vec<_> = state
                 .world
                 .aws
                 .targets
                 .iter()
                 .filter(|t| t.account == account.id && t.region == region)
-                .map(|t| {
+                .collect();
+            paged_response(
+                &action,
+                "trafficMirrorTargetSet",
+                &items,
+                page,
+                token_loop,
+                |t| {
                     let mut x = String::from("<item>");
                     tag(&mut x, "trafficMirrorTargetId", &t.id);
                     let resource_tag = match t.target_type.as_str() {
@@ -265,18 +278,24 @@ pub async fn handle_query(
                     tag_set(&mut x, &t.tags);
                     x.push_str("</item>");
                     x
-                })
-                .collect();
-            paged_response(&action, "trafficMirrorTargetSet", items, page, token_loop)
+                },
+            )
         }
         "DescribeTrafficMirrorFilters" => {
-            let items: Vec<String> = state
+            let items: Vec<_> = state
                 .world
                 .aws
                 .filters
                 .iter()
                 .filter(|f| f.account == account.id && f.region == region)
-                .map(|f| {
+                .collect();
+            paged_response(
+                &action,
+                "trafficMirrorFilterSet",
+                &items,
+                page,
+                token_loop,
+                |f| {
                     let mut x = String::from("<item>");
                     tag(&mut x, "trafficMirrorFilterId", &f.id);
                     for direction in ["ingress", "egress"] {
@@ -297,9 +316,8 @@ pub async fn handle_query(
                     tag_set(&mut x, &f.tags);
                     x.push_str("</item>");
                     x
-                })
-                .collect();
-            paged_response(&action, "trafficMirrorFilterSet", items, page, token_loop)
+                },
+            )
         }
         _ => ec2_error(
             StatusCode::BAD_REQUEST,
@@ -400,12 +418,14 @@ impl Paging {
     }
 }
 
-fn paged_response(
+/// One page of `items`; only the page's own items are rendered, so a large world stays cheap.
+fn paged_response<T>(
     action: &str,
     set_name: &str,
-    items: Vec<String>,
+    items: &[T],
     page: Paging,
     token_loop: bool,
+    render: impl Fn(&T) -> String,
 ) -> Response {
     let end = (page.offset + page.size).min(items.len());
     let start = page.offset.min(end);
@@ -414,7 +434,7 @@ fn paged_response(
         request_id()
     );
     for item in &items[start..end] {
-        body.push_str(item);
+        body.push_str(&render(item));
     }
     let _ = write!(body, "</{set_name}>");
     if token_loop || page.looped {

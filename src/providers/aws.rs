@@ -17,6 +17,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
+use aws_sdk_ec2::config::SharedHttpClient;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     Tag, TrafficMirrorFilter, TrafficMirrorFilterRule, TrafficMirrorSession, TrafficMirrorTarget,
@@ -210,6 +211,26 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     inventory
 }
 
+/// One HTTPS client for every AWS client of the run, so all regions share one connection pool
+/// and one TLS setup (the SDK would otherwise build both again for each regional client).
+/// Proxies come from `HTTPS_PROXY` / `NO_PROXY` and roots from the system store, as with the
+/// SDK's own default client.
+fn shared_http_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, runtime_components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = runtime_components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
     let retry = RetryConfig::standard()
         .with_max_attempts(tuning.max_attempts.max(1))
@@ -221,6 +242,7 @@ async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
     match &settings.auth {
         AwsAuth::Environment { profile } => {
             let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(shared_http_client())
                 .retry_config(retry)
                 .timeout_config(timeouts);
             if let Some(profile) = profile {
@@ -253,6 +275,7 @@ async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
             let mut builder = SdkConfig::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(DEFAULT_HOME_REGION))
+                .http_client(shared_http_client())
                 .credentials_provider(SharedCredentialsProvider::new(credentials))
                 .retry_config(retry)
                 .timeout_config(timeouts);
