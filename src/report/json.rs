@@ -58,7 +58,8 @@ struct JsonStaged<'a> {
     target: Option<&'a Target>,
     description: Option<&'a str>,
     tags: &'a BTreeMap<String, String>,
-    verdict: MirrorVerdict,
+    /// `null` for a filter: only a destination can be approved.
+    verdict: Option<MirrorVerdict>,
     approved_by: Option<&'a EntryRef>,
 }
 
@@ -147,7 +148,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             target: s.resource.target.as_ref(),
             description: s.resource.description.as_deref(),
             tags: &s.resource.tags,
-            verdict: s.verdict,
+            verdict: s.resource.target.as_ref().map(|_| s.verdict),
             approved_by: s.approved_by.as_ref(),
         })
         .collect();

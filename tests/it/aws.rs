@@ -186,6 +186,16 @@ fn lists_every_page_and_joins_sessions_with_targets_and_filters() {
     assert_eq!(target["target"]["kind"], "network-load-balancer");
     assert_eq!(target["target"]["owner"], "999988887777");
     assert_eq!(target["verdict"], "unapproved");
+    let filter = staged
+        .iter()
+        .find(|s| s["kind"] == "traffic-mirror-filter")
+        .expect("staged filter");
+    assert_eq!(filter["id"], "tmf-00000000000000077");
+    assert_eq!(
+        filter["verdict"],
+        serde_json::Value::Null,
+        "only destinations are approved"
+    );
     let codes: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
