@@ -4,5 +4,6 @@
 mod allowlist;
 mod aws;
 mod cli;
+mod conformance;
 mod moto;
 mod support;
