@@ -73,12 +73,6 @@ pub struct Pattern {
     pub normalized: String,
 }
 
-impl Pattern {
-    pub fn is_glob(&self) -> bool {
-        self.normalized.contains('*')
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetEntry {
     pub meta: EntryMeta,
@@ -145,22 +139,5 @@ impl Allowlist {
             .chain(self.principals.iter().map(|e| (Some(e.provider), &e.meta)))
             .chain(self.engagements.iter().map(|e| (e.provider, &e.meta)))
             .chain(self.exclusions.iter().map(|e| (Some(e.provider), &e.meta)))
-    }
-
-    /// The unexpired exclusion that acknowledges this scope, if any. An account-wide exclusion
-    /// covers all of the account's regions.
-    pub fn exclusion_for(
-        &self,
-        provider: Provider,
-        account: &str,
-        region: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Option<&ExclusionEntry> {
-        self.exclusions.iter().find(|e| {
-            e.provider == provider
-                && e.account == account
-                && (e.region.is_none() || e.region.as_deref() == region)
-                && !e.meta.expires.as_ref().is_some_and(|x| x.has_passed(now))
-        })
     }
 }
