@@ -496,3 +496,39 @@ kind = "hang"
     );
     assert_eq!(coverage_row(&report, "us-east-1")["status"], "scanned");
 }
+
+#[test]
+fn a_named_profile_supplies_the_credentials() {
+    let cloud = TestCloud::start(&world(""));
+    let (home, _) = home_with_allowlist(&approve_all());
+    std::fs::write(
+        home.path().join("no-aws-config"),
+        "[profile scanner]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join("no-aws-credentials"),
+        "[scanner]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = from-profile\n",
+    )
+    .unwrap();
+    let mut cmd = crate::support::command(home.path());
+    cmd.env("AWS_ENDPOINT_URL", cloud.endpoint()).args([
+        "scan",
+        "--format",
+        "json",
+        "--aws-profile",
+        "scanner",
+        "--now",
+        "2026-11-15",
+    ]);
+    let run = crate::support::run(cmd);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["mirrors"].as_array().unwrap().len(), 6);
+    // The profile's region is where the account-level calls went.
+    let identity = cloud
+        .requests()
+        .into_iter()
+        .find(|r| r.action == "GetCallerIdentity")
+        .expect("identity call");
+    assert_eq!(identity.region, "eu-west-1");
+}

@@ -219,3 +219,14 @@ tags = { Name = \"innocent\\u202egnp.exe\\u009b31m\\u200b\\u001b[2J\\u001b]0;pwn
         "ok\u{1b}[2J\u{1b}]0;pwned\u{7}"
     );
 }
+
+#[test]
+fn an_unwritable_output_is_exit_2_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing-dir").join("report.json");
+    let result = demo(&["--format", "json", "--output", out.to_str().unwrap()]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(result.stderr.contains("cannot write"), "{}", result.stderr);
+    assert!(!out.exists());
+    assert!(result.stdout.is_empty());
+}
