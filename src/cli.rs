@@ -1,7 +1,7 @@
 //! Command-line definitions. Clap lives only here: arguments become plain request structs that
 //! the rest of the library understands.
 
-use crate::model::Provider;
+use crate::model::{is_region_name, Provider};
 use crate::providers::aws::{AwsAuth, AwsSettings};
 use crate::providers::{Tuning, DEFAULT_CONCURRENCY};
 use crate::report::Format;
@@ -132,11 +132,7 @@ pub struct ScanArgs {
 
 fn parse_region(text: &str) -> Result<String, String> {
     let region = text.trim();
-    if region.is_empty()
-        || !region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !is_region_name(region) {
         return Err(format!(
             "{text:?} is not a region name (lower-case letters, digits and `-`, like us-east-1)"
         ));

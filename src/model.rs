@@ -45,6 +45,20 @@ impl fmt::Display for Provider {
     }
 }
 
+/// A region name as providers spell them (`us-east-1`, `europe-west1`): non-empty, lower-case
+/// letters, digits and `-`. Shared by the CLI and the allowlist so both refuse the same text.
+pub fn is_region_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An AWS account id: exactly 12 digits.
+pub fn is_aws_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// What one listing covers: AWS account × region, Azure subscription, GCP project × region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Scope {

@@ -8,7 +8,7 @@ use super::{
     matching::normalize_target, Allowlist, EngagementEntry, EntryMeta, ExclusionEntry, Expiry,
     Pattern, PrincipalEntry, TargetEntry,
 };
-use crate::model::Provider;
+use crate::model::{is_aws_account_id, is_region_name, Provider};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::ops::Range;
@@ -528,9 +528,7 @@ impl<'t> Checker<'t> {
         };
         let mut ok = true;
         for (account, span) in &list {
-            if provider == Some(Provider::Aws)
-                && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-            {
+            if provider == Some(Provider::Aws) && !is_aws_account_id(account) {
                 self.error(
                     span.clone(),
                     format!(
@@ -556,10 +554,7 @@ impl<'t> Checker<'t> {
         };
         let mut ok = true;
         for (region, span) in &list {
-            if !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            {
+            if !is_region_name(region) {
                 self.error(
                     span.clone(),
                     format!(
@@ -657,15 +652,9 @@ impl<'t> Checker<'t> {
             Some((account, region)) => (account.to_string(), Some(region.to_string())),
             None => (scope.clone(), None),
         };
-        let region_ok = region.as_deref().is_none_or(|r| {
-            !r.is_empty()
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
+        let region_ok = region.as_deref().is_none_or(is_region_name);
         let account_ok = match provider {
-            Some(Provider::Aws) => {
-                account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
-            }
+            Some(Provider::Aws) => is_aws_account_id(&account),
             _ => !account.is_empty() && !account.contains('*'),
         };
         if !account_ok || !region_ok {
@@ -880,14 +869,10 @@ fn check_aws_target(id: &str) -> Result<(), String> {
     if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") || service != "elasticloadbalancing" {
         return Err(EXPECTED.into());
     }
-    if region.is_empty()
-        || !region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !is_region_name(region) {
         return Err("the ARN's region must be written out (no `*`)".into());
     }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_aws_account_id(account) {
         return Err("the ARN's account must be the 12-digit owner account (no `*`)".into());
     }
     let parts: Vec<&str> = resource.split('/').collect();

@@ -2,21 +2,15 @@
 //! approves exactly what an entry names — never a prefix, never another account's destination
 //! by accident.
 
-use crate::support::{command, home_with_allowlist, run, scan, TestCloud};
+use crate::support::{
+    command, demo_with_allowlist, home_with_allowlist, mirror, run, scan, TestCloud,
+};
 
 /// Runs the demo scan with `text` as the allowlist; returns (exit code, stderr with the temp
 /// path replaced by `allowlist.toml`).
 fn check(text: &str) -> (i32, String) {
-    let (home, path) = home_with_allowlist(text);
-    let mut cmd = command(home.path());
-    cmd.args(["scan", "--demo", "--allowlist"]).arg(&path);
-    let result = run(cmd);
-    (
-        result.code,
-        result
-            .stderr
-            .replace(&path.display().to_string(), "allowlist.toml"),
-    )
+    let result = demo_with_allowlist(text, &[]);
+    (result.code, result.stderr)
 }
 
 const VALID_ENTRY: &str = r#"
@@ -128,13 +122,9 @@ fn a_missing_allowlist_is_exit_2_with_a_hint_and_an_empty_one_approves_nothing()
         result.stderr
     );
 
-    let (home, path) = home_with_allowlist("");
-    let mut cmd = command(home.path());
-    cmd.args(["scan", "--demo", "--format", "json", "--allowlist"])
-        .arg(&path);
-    let result = run(cmd);
+    let result = demo_with_allowlist("", &["--format", "json"]);
     assert_eq!(result.code, 1);
-    let report: serde_json::Value = serde_json::from_str(&result.stdout).unwrap();
+    let report = result.json();
     assert!(report["mirrors"]
         .as_array()
         .unwrap()
@@ -258,22 +248,19 @@ fn globs_cannot_reach_destinations_nobody_named() {
         code, 1,
         "valid, and the demo still has violations: {stderr}"
     );
-    let (home, path) = home_with_allowlist(&entry(
-        "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/*",
-        "",
-        "2027-01-01",
-    ));
-    let mut cmd = command(home.path());
-    cmd.args(["scan", "--demo", "--format", "json", "--allowlist"])
-        .arg(&path);
-    let report = run(cmd).json();
-    let nlb = report["mirrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == "tms-0badc0de00000bad1")
-        .unwrap();
-    assert_eq!(nlb["verdict"], "approved");
+    let report = demo_with_allowlist(
+        &entry(
+            "arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/*",
+            "",
+            "2027-01-01",
+        ),
+        &["--format", "json"],
+    )
+    .json();
+    assert_eq!(
+        mirror(&report, "tms-0badc0de00000bad1")["verdict"],
+        "approved"
+    );
     let others = report["mirrors"]
         .as_array()
         .unwrap()
@@ -301,11 +288,7 @@ fn fingerprints_of_allowlist_findings_survive_edits_elsewhere_in_the_file() {
         "2027-03-31",
     );
     let fingerprint = |text: &str| {
-        let (home, path) = home_with_allowlist(text);
-        let mut cmd = command(home.path());
-        cmd.args(["scan", "--demo", "--format", "json", "--allowlist"])
-            .arg(&path);
-        let report = run(cmd).json();
+        let report = demo_with_allowlist(text, &["--format", "json"]).json();
         report["findings"]
             .as_array()
             .unwrap()

@@ -1,7 +1,9 @@
 //! The command line as users and scripts see it: the demo (table and JSON), every exit code,
 //! `--output`, and untrusted cloud text rendered inert in the terminal.
 
-use crate::support::{command, home_with_allowlist, run, scan, TestCloud};
+use crate::support::{
+    command, demo_with_allowlist, home_with_allowlist, mirror, run, scan, TestCloud,
+};
 
 fn demo(args: &[&str]) -> crate::support::Run {
     // Ambient AWS settings must not leak into the demo: point them somewhere that would fail.
@@ -40,23 +42,19 @@ fn demo_json_shows_every_verdict_and_the_denied_region() {
     assert_eq!(report["schema"], "mirrorguard/scan/v1");
     assert_eq!(report["generated_at"], "2026-11-15T12:00:00Z");
     assert_eq!(report["exit_code"], 1);
-    let mirrors = report["mirrors"].as_array().unwrap();
-    let verdict_of = |id: &str| {
-        mirrors
-            .iter()
-            .find(|m| m["id"] == id)
-            .unwrap_or_else(|| panic!("{id} missing"))["verdict"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(verdict_of("tms-0a11c0ffee0000001"), "approved");
-    assert_eq!(verdict_of("tms-0badc0de00000bad1"), "unapproved");
-    assert_eq!(verdict_of("tms-0e0e0e0e0e0e0e0e1"), "expired");
-    let nlb = mirrors
-        .iter()
-        .find(|m| m["id"] == "tms-0badc0de00000bad1")
-        .unwrap();
+    assert_eq!(
+        mirror(&report, "tms-0a11c0ffee0000001")["verdict"],
+        "approved"
+    );
+    assert_eq!(
+        mirror(&report, "tms-0badc0de00000bad1")["verdict"],
+        "unapproved"
+    );
+    assert_eq!(
+        mirror(&report, "tms-0e0e0e0e0e0e0e0e1")["verdict"],
+        "expired"
+    );
+    let nlb = mirror(&report, "tms-0badc0de00000bad1");
     assert_eq!(nlb["target"]["kind"], "network-load-balancer");
     assert_eq!(nlb["cross_account"], true);
     assert_eq!(nlb["severity"], "critical");
@@ -76,30 +74,16 @@ fn demo_json_shows_every_verdict_and_the_denied_region() {
 
 #[test]
 fn demo_works_from_any_directory_and_honours_provider_and_allowlist() {
-    let (home, path) = home_with_allowlist(
+    let result = demo_with_allowlist(
         "[[targets]]\nprovider = \"aws\"\ntarget = \"arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/5f1e2d3c4b5a6978\"\nowner = \"o\"\nticket = \"T\"\nreason = \"r\"\nexpires = 2027-01-01\n",
+        &["--provider", "aws", "--format", "json"],
     );
-    let mut cmd = command(home.path());
-    cmd.args([
-        "scan",
-        "--demo",
-        "--provider",
-        "aws",
-        "--format",
-        "json",
-        "--allowlist",
-    ])
-    .arg(&path);
-    let result = run(cmd);
     assert_eq!(result.code, 1);
     let report = result.json();
-    let nlb = report["mirrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == "tms-0badc0de00000bad1")
-        .unwrap();
-    assert_eq!(nlb["verdict"], "approved");
+    assert_eq!(
+        mirror(&report, "tms-0badc0de00000bad1")["verdict"],
+        "approved"
+    );
 }
 
 #[test]

@@ -149,3 +149,29 @@ pub fn mirror_ids(report: &serde_json::Value) -> Vec<String> {
         .map(|m| m["id"].as_str().expect("id").to_string())
         .collect()
 }
+
+/// `scan --demo` with `allowlist` as the allowlist file, plus `args`. The temporary path in
+/// stderr reads `allowlist.toml`, so messages can be compared and snapshotted.
+pub fn demo_with_allowlist(allowlist: &str, args: &[&str]) -> Run {
+    let (home, path) = home_with_allowlist(allowlist);
+    let mut cmd = command(home.path());
+    cmd.args(["scan", "--demo"])
+        .args(args)
+        .arg("--allowlist")
+        .arg(&path);
+    let mut result = run(cmd);
+    result.stderr = result
+        .stderr
+        .replace(&path.display().to_string(), "allowlist.toml");
+    result
+}
+
+/// The mirror with `id` in a JSON report.
+pub fn mirror<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["mirrors"]
+        .as_array()
+        .expect("mirrors array")
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("{id} missing from the report"))
+}
