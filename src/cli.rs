@@ -3,6 +3,8 @@
 
 use crate::model::{is_region_name, Provider};
 use crate::providers::aws::{AwsAuth, AwsSettings};
+use crate::providers::azure::{AzureAuth, AzureSettings};
+use crate::providers::gcp::{GcpAuth, GcpSettings};
 use crate::providers::{Tuning, DEFAULT_CONCURRENCY};
 use crate::report::Format;
 use crate::scan::{AllowlistSource, ScanRequest};
@@ -58,7 +60,8 @@ pub enum ColorArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Providers to scan, comma-separated (aws; azure, gcp and network are not available yet).
+    /// Providers to scan, comma-separated: aws, azure, gcp (default: all three clouds; network
+    /// is not available yet).
     #[arg(long = "provider", alias = "providers", value_delimiter = ',', value_parser = parse_provider)]
     pub providers: Vec<Provider>,
 
@@ -100,6 +103,40 @@ pub struct ScanArgs {
     #[arg(long, value_name = "URL")]
     pub aws_endpoint: Option<String>,
 
+    /// Azure subscriptions to scan, comma-separated (default: every subscription the identity
+    /// can see).
+    #[arg(
+        long = "azure-subscriptions",
+        alias = "azure-subscription",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_subscription
+    )]
+    pub azure_subscriptions: Vec<String>,
+
+    /// Azure Resource Manager base URL (sovereign clouds, tests).
+    #[arg(long, value_name = "URL", env = "MIRRORGUARD_AZURE_ENDPOINT")]
+    pub azure_endpoint: Option<String>,
+
+    /// Leave the VM managed-identity probe (169.254.169.254) out of the Azure credential chain.
+    #[arg(long, env = "MIRRORGUARD_AZURE_NO_MANAGED_IDENTITY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub azure_no_managed_identity: bool,
+
+    /// GCP projects to scan, comma-separated (default: GOOGLE_CLOUD_PROJECT, else the
+    /// Application Default Credentials' project).
+    #[arg(
+        long = "gcp-projects",
+        alias = "gcp-project",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_project
+    )]
+    pub gcp_projects: Vec<String>,
+
+    /// GCP Compute base URL (tests, private endpoints).
+    #[arg(long, value_name = "URL", env = "MIRRORGUARD_GCP_ENDPOINT")]
+    pub gcp_endpoint: Option<String>,
+
     /// Timeout for each attempt of one API call.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -140,6 +177,41 @@ fn parse_region(text: &str) -> Result<String, String> {
     Ok(region.to_string())
 }
 
+/// An Azure subscription id: a GUID.
+fn parse_subscription(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    let groups: Vec<&str> = id.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let is_guid = groups.len() == 5
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !is_guid {
+        return Err(format!(
+            "{text:?} is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"
+        ));
+    }
+    Ok(id.to_ascii_lowercase())
+}
+
+/// A GCP project id: 6–30 lower-case letters, digits and hyphens, starting with a letter.
+fn parse_project(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    let valid = (6..=30).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.ends_with('-');
+    if !valid {
+        return Err(format!(
+            "{text:?} is not a project id (6-30 lower-case letters, digits and hyphens, starting with a letter)"
+        ));
+    }
+    Ok(id.to_string())
+}
+
 fn parse_provider(text: &str) -> Result<Provider, String> {
     Provider::parse(text.trim())
         .ok_or_else(|| format!("unknown provider {text:?} (expected aws, azure, gcp or network)"))
@@ -175,6 +247,18 @@ impl ScanArgs {
                 },
                 endpoint: self.aws_endpoint,
                 regions: self.aws_regions,
+            },
+            azure: AzureSettings {
+                auth: AzureAuth::Chain {
+                    managed_identity: !self.azure_no_managed_identity,
+                },
+                endpoint: self.azure_endpoint,
+                subscriptions: self.azure_subscriptions,
+            },
+            gcp: GcpSettings {
+                auth: GcpAuth::ApplicationDefault,
+                endpoint: self.gcp_endpoint,
+                projects: self.gcp_projects,
             },
             tuning: Tuning {
                 timeout: self.timeout,

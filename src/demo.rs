@@ -14,6 +14,17 @@ pub const ALLOWLIST: &str = include_str!("../allowlist.toml");
 pub const ACCESS_KEY_ID: &str = "AKIAMIRRORGUARDDEMO0";
 pub const SECRET_ACCESS_KEY: &str = "mirrorguard-demo-secret-not-a-real-key";
 
+/// The demo's Azure service principal (the mock's token endpoint issues its tokens).
+pub const AZURE_TENANT: &str = "7a1e5c2d-0d5b-4c8e-9b1f-3c2d4e5f6a7b";
+pub const AZURE_CLIENT_ID: &str = "5b0c7a8e-1f2d-4e3c-8a9b-0c1d2e3f4a5b";
+pub const AZURE_CLIENT_SECRET: &str = "mirrorguard-demo-secret-not-a-real-one";
+
+/// The demo's GCP user credential and projects (the mock serves its token endpoint).
+pub const GCP_CLIENT_ID: &str = "mirrorguard-demo.apps.googleusercontent.com";
+pub const GCP_CLIENT_SECRET: &str = "mirrorguard-demo-secret";
+pub const GCP_REFRESH_TOKEN: &str = "1//mirrorguard-demo-refresh-token";
+pub const GCP_PROJECTS: &[&str] = &["acme-prod-platform", "acme-shared-tools"];
+
 /// The demo's pinned "now".
 pub fn now() -> OffsetDateTime {
     time::macros::datetime!(2026-11-15 12:00:00 UTC)

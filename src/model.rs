@@ -135,7 +135,7 @@ impl Mirror {
         self.target
             .owner
             .as_deref()
-            .is_some_and(|owner| owner != self.account)
+            .is_some_and(|owner| !owner.eq_ignore_ascii_case(&self.account))
     }
 }
 
@@ -199,6 +199,23 @@ pub struct StagedResource {
     pub tags: BTreeMap<String, String>,
 }
 
+/// An Azure NIC tapConfiguration that points at a vTAP no listing of this scan returned: the
+/// NIC's traffic is copied to a destination the scan cannot see (a subscription it does not
+/// cover, or one it could not list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrphanTapConfiguration {
+    pub provider: Provider,
+    /// The NIC's subscription and location.
+    pub account: String,
+    pub region: Option<String>,
+    pub network_interface: String,
+    pub tap_configuration: Option<String>,
+    /// The vTAP the configuration names, as the NIC spells it.
+    pub virtual_network_tap: String,
+    /// The subscription in the vTAP's id.
+    pub tap_subscription: Option<String>,
+}
+
 /// Who the scan ran as, per provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Identity {
@@ -214,11 +231,13 @@ pub struct Inventory {
     pub staged: Vec<StagedResource>,
     pub coverage: Vec<CoverageRow>,
     pub identities: Vec<Identity>,
+    pub orphans: Vec<OrphanTapConfiguration>,
 }
 
 impl Inventory {
     pub fn extend(&mut self, other: Inventory) {
         self.mirrors.extend(other.mirrors);
+        self.orphans.extend(other.orphans);
         self.staged.extend(other.staged);
         self.coverage.extend(other.coverage);
         self.identities.extend(other.identities);
@@ -236,6 +255,13 @@ impl Inventory {
                 .cmp(&(b.provider, &b.account, &b.region, &b.kind, &b.id))
         });
         self.coverage.sort_by(|a, b| a.scope.cmp(&b.scope));
+        self.orphans.sort_by(|a, b| {
+            (&a.account, &a.network_interface, &a.tap_configuration).cmp(&(
+                &b.account,
+                &b.network_interface,
+                &b.tap_configuration,
+            ))
+        });
         self.identities.sort_by_key(|a| a.provider);
     }
 }

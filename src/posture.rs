@@ -7,7 +7,8 @@
 
 use crate::allowlist::{Allowlist, EntryRef, Verdict};
 use crate::model::{
-    CoverageRow, CoverageStatus, Identity, Inventory, Mirror, Provider, StagedResource,
+    CoverageRow, CoverageStatus, Identity, Inventory, Mirror, OrphanTapConfiguration, Provider,
+    StagedResource,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -193,6 +194,10 @@ impl Report {
         self.mirrors
             .iter()
             .any(|m| m.verdict != MirrorVerdict::Approved)
+            || self
+                .findings
+                .iter()
+                .any(|f| f.code == "orphan-tap-configuration")
     }
 }
 
@@ -255,6 +260,10 @@ pub fn evaluate(
             verdict,
             approved_by,
         });
+    }
+
+    for orphan in &inventory.orphans {
+        findings.push(orphan_finding(orphan, &inventory.coverage));
     }
 
     for row in &inventory.coverage {
@@ -360,6 +369,46 @@ pub fn evaluate(
         coverage: inventory.coverage,
         findings,
     }
+}
+
+/// A NIC mirrored into a vTAP that no listing returned. Its destination cannot be checked, so
+/// no approval can cover it: it counts as a violation (exit 1), like an unapproved mirror. The
+/// message says whether the vTAP's subscription was out of the scan or could not be listed.
+fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> Finding {
+    let tap_subscription = orphan.tap_subscription.as_deref().unwrap_or("(unknown)");
+    let row = coverage.iter().find(|row| {
+        row.scope.provider == orphan.provider
+            && row
+                .scope
+                .account
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(tap_subscription))
+    });
+    let why = match row {
+        Some(row) if row.status == CoverageStatus::Scanned => {
+            "its subscription was listed and the vTAP is not in it (deleted, or hidden from this identity)".to_string()
+        }
+        Some(row) => format!(
+            "its subscription {tap_subscription} was not listed ({})",
+            row.status.as_str()
+        ),
+        None => format!("its subscription {tap_subscription} is not part of this scan"),
+    };
+    Finding::new(
+        "orphan-tap-configuration",
+        Severity::High,
+        orphan.provider,
+        Some(&orphan.account),
+        orphan.region.as_deref(),
+        orphan
+            .tap_configuration
+            .as_deref()
+            .unwrap_or(&orphan.network_interface),
+        format!(
+            "{} is mirrored into vTAP {}, which this scan cannot see: {why}; where its traffic goes cannot be checked",
+            orphan.network_interface, orphan.virtual_network_tap
+        ),
+    )
 }
 
 fn mirror_findings(

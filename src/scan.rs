@@ -6,14 +6,16 @@ use crate::demo;
 use crate::model::Provider;
 use crate::posture;
 use crate::providers::aws::{AwsAuth, AwsSettings};
+use crate::providers::azure::{AzureAuth, AzureSettings};
+use crate::providers::gcp::{GcpAuth, GcpSettings};
 use crate::providers::{self, ScanTargets, ScopeExclusion, Tuning};
 use crate::report::{self, Format};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
-/// Providers that have an adapter today; the default selection.
-pub const AVAILABLE_PROVIDERS: &[Provider] = &[Provider::Aws];
+/// Providers that have an adapter today; the default selection (the three clouds).
+pub const AVAILABLE_PROVIDERS: &[Provider] = &[Provider::Aws, Provider::Azure, Provider::Gcp];
 
 /// Where the allowlist comes from.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub struct ScanRequest {
     pub color: bool,
     pub demo: bool,
     pub aws: AwsSettings,
+    pub azure: AzureSettings,
+    pub gcp: GcpSettings,
     pub tuning: Tuning,
     /// The one clock: `None` means the system time (the demo pins its own).
     pub now: Option<OffsetDateTime>,
@@ -68,6 +72,8 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     let allowlist = load_allowlist(&request.allowlist)?;
 
     let mut aws = request.aws.clone();
+    let mut azure = request.azure.clone();
+    let mut gcp = request.gcp.clone();
     let mut now = request.now;
     // The demo's mock must outlive the scan; it stops when dropped at the end of this function.
     let _demo_cloud = if request.demo {
@@ -82,6 +88,30 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
             endpoint: Some(cloud.endpoint()),
             regions: request.aws.regions.clone(),
         };
+        azure = AzureSettings {
+            auth: AzureAuth::ClientSecret {
+                tenant: demo::AZURE_TENANT.to_string(),
+                client_id: demo::AZURE_CLIENT_ID.to_string(),
+                client_secret: demo::AZURE_CLIENT_SECRET.to_string(),
+                authority_host: cloud.endpoint(),
+            },
+            endpoint: Some(cloud.endpoint()),
+            subscriptions: request.azure.subscriptions.clone(),
+        };
+        gcp = GcpSettings {
+            auth: GcpAuth::AuthorizedUser {
+                client_id: demo::GCP_CLIENT_ID.to_string(),
+                client_secret: demo::GCP_CLIENT_SECRET.to_string(),
+                refresh_token: demo::GCP_REFRESH_TOKEN.to_string(),
+                token_uri: format!("{}/token", cloud.endpoint()),
+            },
+            endpoint: Some(cloud.endpoint()),
+            projects: if request.gcp.projects.is_empty() {
+                demo::GCP_PROJECTS.iter().map(|p| p.to_string()).collect()
+            } else {
+                request.gcp.projects.clone()
+            },
+        };
         now = now.or(Some(demo::now()));
         Some(cloud)
     } else {
@@ -92,6 +122,8 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     let targets = ScanTargets {
         providers: providers.clone(),
         aws,
+        azure,
+        gcp,
         tuning: request.tuning.clone(),
         exclusions: exclusions(&allowlist, now),
         deadline_at,

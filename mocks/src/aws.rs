@@ -152,7 +152,7 @@ pub async fn handle_query(
                 )
             }
             FaultKind::Throttled => {
-                if state.hit(index) < fault.times.unwrap_or(1) {
+                if state.hit("aws", index) < fault.times.unwrap_or(1) {
                     return error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "RequestLimitExceeded",
@@ -161,7 +161,10 @@ pub async fn handle_query(
                 }
             }
             FaultKind::Failing => {
-                if fault.times.is_none_or(|times| state.hit(index) < times) {
+                if fault
+                    .times
+                    .is_none_or(|times| state.hit("aws", index) < times)
+                {
                     return error(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "InternalError",

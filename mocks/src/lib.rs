@@ -1,9 +1,23 @@
 //! A mock cloud for mirrorguard's tests and demo. It serves, on one loopback port, the APIs the
-//! real provider SDKs call, in each provider's actual wire format (EC2 and STS Query API today),
-//! driven by a declarative [`World`] with injectable faults. Production code never links a fake
-//! provider: it is pointed at this server through the same endpoint override users have.
+//! real provider SDKs call, in each provider's actual wire format, driven by a declarative
+//! [`World`] with injectable faults. Production code never links a fake provider: it is pointed
+//! at this server through the same endpoint overrides users have.
+//!
+//! | Provider | Routes | Module |
+//! |---|---|---|
+//! | AWS EC2 + STS (Query API) | `POST /` | [`aws`] |
+//! | Azure token (Entra ID v2) | `POST /{tenant}/oauth2/v2.0/token` | [`azure`] |
+//! | Azure Resource Manager | `GET /subscriptions`, `GET /subscriptions/{sub}/providers/Microsoft.Network/{virtualNetworkTaps,networkInterfaces}` | [`azure`] |
+//! | GCP OAuth token (ADC `token_uri`) | `POST /token` | [`gcp`] |
+//! | GCP Compute | `GET /compute/v1/projects/{project}/aggregated/{packetMirrorings,firewallPolicies}` | [`gcp`] |
+//! | GCE metadata (always "not on GCE") | `GET /computeMetadata/v1/{*rest}` | [`gcp`] |
+//!
+//! The routes do not collide, so one base URL serves as every provider's endpoint override.
 
 pub mod aws;
+pub mod azure;
+pub mod gcp;
+mod wire;
 pub mod world;
 
 pub use world::{FaultKind, World};
@@ -25,8 +39,9 @@ pub struct RequestRecord {
 /// Shared state behind the HTTP handlers.
 pub struct MockState {
     pub world: World,
-    /// Matching requests seen so far, per fault index (for `throttled N times`).
-    fault_hits: Mutex<HashMap<usize, u32>>,
+    /// Matching requests seen so far, per provider and index into that provider's `faults`
+    /// (for `throttled N times`); each provider numbers its faults from 0.
+    fault_hits: Mutex<HashMap<(&'static str, usize), u32>>,
     requests: Mutex<Vec<RequestRecord>>,
 }
 
@@ -39,10 +54,11 @@ impl MockState {
         }
     }
 
-    /// Counts a hit on fault `index` and returns how many hits it had before this one.
-    fn hit(&self, index: usize) -> u32 {
+    /// Counts a hit on `provider`'s fault `index` and returns how many hits it had before
+    /// this one.
+    fn hit(&self, provider: &'static str, index: usize) -> u32 {
         let mut hits = self.fault_hits.lock().expect("fault counter lock");
-        let entry = hits.entry(index).or_insert(0);
+        let entry = hits.entry((provider, index)).or_insert(0);
         let before = *entry;
         *entry += 1;
         before
@@ -71,8 +87,29 @@ impl MockCloud {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(MockState::new(world));
+        use axum::routing::{get, post};
         let app = axum::Router::new()
-            .route("/", axum::routing::post(aws::handle_query))
+            .route("/", post(aws::handle_query))
+            .route("/{tenant}/oauth2/v2.0/token", post(azure::token))
+            .route("/subscriptions", get(azure::subscriptions))
+            .route(
+                "/subscriptions/{subscription}/providers/Microsoft.Network/virtualNetworkTaps",
+                get(azure::virtual_network_taps),
+            )
+            .route(
+                "/subscriptions/{subscription}/providers/Microsoft.Network/networkInterfaces",
+                get(azure::network_interfaces),
+            )
+            .route("/token", post(gcp::token))
+            .route(
+                "/compute/v1/projects/{project}/aggregated/packetMirrorings",
+                get(gcp::packet_mirrorings),
+            )
+            .route(
+                "/compute/v1/projects/{project}/aggregated/firewallPolicies",
+                get(gcp::firewall_policies),
+            )
+            .route("/computeMetadata/v1/{*rest}", get(gcp::metadata))
             .with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -14,6 +14,10 @@ pub struct World {
     pub settings: Settings,
     #[serde(default)]
     pub aws: AwsWorld,
+    #[serde(default)]
+    pub azure: AzureWorld,
+    #[serde(default)]
+    pub gcp: GcpWorld,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +153,243 @@ pub struct AwsFilterRule {
     pub source_ports: Option<[i32; 2]>,
     #[serde(default)]
     pub destination_ports: Option<[i32; 2]>,
+}
+
+/// Azure Resource Manager and the Microsoft identity platform's token endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureWorld {
+    /// The tenant the token endpoint issues tokens for (`POST /{tenant}/oauth2/v2.0/token`).
+    #[serde(default = "default_azure_tenant")]
+    pub tenant: String,
+    /// Service principals the token endpoint accepts; empty accepts any client id and secret
+    /// (the object id is then derived from the client id).
+    #[serde(default)]
+    pub clients: Vec<AzureClient>,
+    #[serde(default)]
+    pub subscriptions: Vec<AzureSubscription>,
+    #[serde(default)]
+    pub taps: Vec<AzureTap>,
+    #[serde(default)]
+    pub nics: Vec<AzureNic>,
+    /// `account` is the subscription id; `action` is `subscriptions`, `virtualNetworkTaps`,
+    /// `networkInterfaces` or `token`; `region` is ignored.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+fn default_azure_tenant() -> String {
+    "72f988bf-86f1-41af-91ab-2d7cd011db47".to_string()
+}
+
+impl Default for AzureWorld {
+    fn default() -> Self {
+        AzureWorld {
+            tenant: default_azure_tenant(),
+            clients: Vec::new(),
+            subscriptions: Vec::new(),
+            taps: Vec::new(),
+            nics: Vec::new(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureClient {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The service principal's object id, carried as `oid` in the issued token.
+    pub object_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSubscription {
+    /// The subscription GUID.
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `Enabled`, `Warned`, `PastDue`, `Disabled` or `Deleted`.
+    #[serde(default = "default_subscription_state")]
+    pub state: String,
+}
+
+fn default_subscription_state() -> String {
+    "Enabled".to_string()
+}
+
+/// A virtual network TAP. Exactly one destination is expected; a world may give none or both to
+/// exercise how the scanner copes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureTap {
+    pub subscription: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    /// Full resource id of the destination NIC IP configuration
+    /// (`/subscriptions/…/networkInterfaces/NIC/ipConfigurations/CFG`).
+    #[serde(default)]
+    pub destination_ip_configuration: Option<String>,
+    /// Full resource id of the destination load-balancer frontend IP configuration.
+    #[serde(default)]
+    pub destination_frontend: Option<String>,
+    #[serde(default)]
+    pub destination_port: Option<i64>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl AzureTap {
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworkTaps/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+}
+
+/// A network interface; `taps` lists the vTAP resource ids its tapConfigurations point at (in
+/// any subscription, in any letter case).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureNic {
+    pub subscription: String,
+    pub resource_group: String,
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub taps: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl AzureNic {
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/networkInterfaces/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+}
+
+/// GCP Compute Engine and the OAuth token endpoint of the credentials files tests use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpWorld {
+    #[serde(default)]
+    pub projects: Vec<GcpProject>,
+    #[serde(default)]
+    pub mirrorings: Vec<GcpMirroring>,
+    #[serde(default)]
+    pub firewall_policies: Vec<GcpFirewallPolicy>,
+    /// `account` is the project id; `action` is `packetMirrorings.aggregatedList`,
+    /// `networkFirewallPolicies.aggregatedList` or `token`; `region` is ignored.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpProject {
+    pub id: String,
+    /// Regions aggregatedList reports for the project (each with its mirrorings, or a
+    /// `NO_RESULTS_ON_PAGE` warning when it has none).
+    pub regions: Vec<String>,
+    /// Regions whose scope carries an `UNREACHABLE` warning instead of results.
+    #[serde(default)]
+    pub unreachable: Vec<String>,
+}
+
+/// A packet mirroring policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpMirroring {
+    pub project: String,
+    pub region: String,
+    pub name: String,
+    pub id: u64,
+    /// The VPC network name (in the same project).
+    pub network: String,
+    /// The collector internal load balancer's forwarding rule: a bare name (same project and
+    /// region) or a full URL / `projects/…` path (another project).
+    pub collector: String,
+    #[serde(default)]
+    pub subnetworks: Vec<String>,
+    #[serde(default)]
+    pub instances: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// `BOTH`, `INGRESS` or `EGRESS`.
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default = "default_true")]
+    pub enable: bool,
+    #[serde(default = "default_priority")]
+    pub priority: u32,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_priority() -> u32 {
+    1000
+}
+
+/// A network firewall policy (global when `region` is absent) with packet-mirroring rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpFirewallPolicy {
+    pub project: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub name: String,
+    pub id: u64,
+    /// Networks (names in the same project) the policy is associated with.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    #[serde(default)]
+    pub mirroring_rules: Vec<GcpMirroringRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpMirroringRule {
+    pub priority: i32,
+    /// `mirror`, `do_not_mirror` or `goto_next`.
+    pub action: String,
+    /// `INGRESS` or `EGRESS`.
+    #[serde(default = "default_rule_direction")]
+    pub direction: String,
+    /// Where `mirror` sends copies: a security profile group URL.
+    #[serde(default)]
+    pub security_profile_group: Option<String>,
+    #[serde(default)]
+    pub src_ip_ranges: Vec<String>,
+    #[serde(default)]
+    pub dest_ip_ranges: Vec<String>,
+    /// Layer-4 protocols (`tcp`, `udp`, `all`, …).
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default)]
+    pub rule_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn default_rule_direction() -> String {
+    "INGRESS".to_string()
 }
 
 /// A fault injected into every request that matches `account`, `region` and `action` (each

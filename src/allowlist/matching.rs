@@ -27,15 +27,17 @@ pub fn normalize_target(provider: Provider, id: &str) -> String {
         Provider::Aws | Provider::Network => id.to_string(),
         Provider::Azure => id.to_lowercase(),
         Provider::Gcp => {
-            let without_scheme = id
+            // `https://host/…`, and the `//host/…` form resource names use across Google APIs.
+            let without_host = id
                 .strip_prefix("https://")
                 .or_else(|| id.strip_prefix("http://"))
+                .or_else(|| id.strip_prefix("//"))
                 .map(|rest| rest.split_once('/').map_or("", |(_, path)| path))
                 .unwrap_or(id);
-            let path = without_scheme.trim_start_matches('/');
-            let path = path
-                .strip_prefix("compute/v1/")
-                .or_else(|| path.strip_prefix("compute/beta/"))
+            let path = without_host.trim_start_matches('/');
+            let path = ["compute/v1/", "compute/beta/", "v1/", "v1beta1/"]
+                .iter()
+                .find_map(|version| path.strip_prefix(version))
                 .unwrap_or(path);
             path.to_string()
         }

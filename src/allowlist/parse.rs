@@ -832,12 +832,32 @@ fn to_instant(datetime: &toml_edit::Datetime, date_ends_day: bool) -> Option<Off
 fn check_target_shape(provider: Provider, id: &str) -> Result<(), String> {
     match provider {
         Provider::Aws => check_aws_target(id),
-        Provider::Azure if id.starts_with("/subscriptions/") => Ok(()),
-        Provider::Azure => Err("expected a resource id starting /subscriptions/…".into()),
-        Provider::Gcp if id.contains("forwardingRules/") => Ok(()),
-        Provider::Gcp => Err("expected projects/P/regions/R/forwardingRules/NAME".into()),
+        Provider::Azure => check_azure_target(id),
+        Provider::Gcp if id.contains("/forwardingRules/") || id.contains("/securityProfileGroups/") => {
+            Ok(())
+        }
+        Provider::Gcp => Err(
+            "expected projects/P/regions/R/forwardingRules/NAME (a collector) or …/securityProfileGroups/NAME (a firewall-policy mirroring rule's destination)"
+                .into(),
+        ),
         Provider::Network => Ok(()),
     }
+}
+
+/// An Azure approval names what receives the copies: a NIC IP configuration or a load-balancer
+/// frontend IP configuration. A bare NIC or load-balancer id would never match (CONTRACTS §4),
+/// so it is refused with the form to use instead of approving nothing in silence.
+fn check_azure_target(id: &str) -> Result<(), String> {
+    let lower = id.to_ascii_lowercase();
+    if !lower.starts_with("/subscriptions/") {
+        return Err("expected a resource id starting /subscriptions/…".into());
+    }
+    if lower.contains("/networkinterfaces/") && lower.contains("/ipconfigurations/")
+        || lower.contains("/loadbalancers/") && lower.contains("/frontendipconfigurations/")
+    {
+        return Ok(());
+    }
+    Err("expected the destination's IP configuration: …/networkInterfaces/NIC/ipConfigurations/NAME or …/loadBalancers/LB/frontendIPConfigurations/NAME (a NIC or load-balancer id alone does not match)".into())
 }
 
 fn check_aws_target(id: &str) -> Result<(), String> {

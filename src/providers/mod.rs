@@ -7,6 +7,8 @@
 
 pub mod aws;
 mod aws_xml;
+pub mod azure;
+pub mod gcp;
 
 use crate::model::{CoverageStatus, Inventory, Provider};
 use std::collections::HashSet;
@@ -54,6 +56,8 @@ impl Default for Tuning {
 pub struct ScanTargets {
     pub providers: Vec<Provider>,
     pub aws: aws::AwsSettings,
+    pub azure: azure::AzureSettings,
+    pub gcp: gcp::GcpSettings,
     pub tuning: Tuning,
     /// Scopes acknowledged as out of reach: reported as `excluded`, not listed.
     pub exclusions: Vec<ScopeExclusion>,
@@ -105,14 +109,32 @@ pub fn deadline_passed(what: &str) -> ListingError {
 
 /// Scans every selected provider and returns the merged, sorted inventory.
 pub async fn scan(targets: &ScanTargets) -> Inventory {
+    let wanted = |provider| targets.providers.contains(&provider);
+    // The clouds are independent: list them at the same time, each under its own concurrency.
+    let (aws, azure, gcp) = tokio::join!(
+        async {
+            match wanted(Provider::Aws) {
+                true => aws::scan(targets).await,
+                false => Inventory::default(),
+            }
+        },
+        async {
+            match wanted(Provider::Azure) {
+                true => azure::scan(targets).await,
+                false => Inventory::default(),
+            }
+        },
+        async {
+            match wanted(Provider::Gcp) {
+                true => gcp::scan(targets).await,
+                false => Inventory::default(),
+            }
+        },
+    );
     let mut inventory = Inventory::default();
-    for provider in &targets.providers {
-        match provider {
-            Provider::Aws => inventory.extend(aws::scan(targets).await),
-            // Only the AWS adapter exists so far; the CLI refuses to select the others.
-            Provider::Azure | Provider::Gcp | Provider::Network => {}
-        }
-    }
+    inventory.extend(aws);
+    inventory.extend(azure);
+    inventory.extend(gcp);
     inventory.sort();
     inventory
 }
@@ -149,6 +171,54 @@ impl ListingError {
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub error: Option<ListingError>,
+}
+
+/// Drains a paginator that follows continuation links by itself (the Azure SDK's `into_stream`)
+/// with the same two guards as [`paginate`]: a link seen before, or more than `max_pages`
+/// pages, stops the listing as `failed` instead of looping or ending silently. Dropping the
+/// stream early stops it from fetching further pages.
+pub async fn paginate_stream<T, S>(operation: &str, max_pages: usize, pages: S) -> Listing<T>
+where
+    S: futures::Stream<Item = Result<(Vec<T>, Option<String>), ListingError>>,
+{
+    use futures::StreamExt;
+    let mut pages = std::pin::pin!(pages);
+    let mut items = Vec::new();
+    let mut seen_links = HashSet::new();
+    let mut page = 0;
+    while let Some(result) = pages.next().await {
+        page += 1;
+        let (page_items, next) = match result {
+            Ok(page) => page,
+            Err(error) => {
+                return Listing {
+                    items,
+                    error: Some(error),
+                }
+            }
+        };
+        items.extend(page_items);
+        let Some(next) = next.filter(|link| !link.is_empty()) else {
+            return Listing { items, error: None };
+        };
+        if !seen_links.insert(next) {
+            return Listing {
+                items,
+                error: Some(ListingError::failed(format!(
+                    "PaginationLoop: {operation} returned a continuation link it had already returned (after {page} pages); listing stopped"
+                ))),
+            };
+        }
+        if page >= max_pages {
+            return Listing {
+                items,
+                error: Some(ListingError::failed(format!(
+                    "PageCap: {operation} still had more pages after {max_pages}; listing stopped"
+                ))),
+            };
+        }
+    }
+    Listing { items, error: None }
 }
 
 /// Follows continuation tokens until the provider says there are no more pages, guarding

@@ -1,0 +1,221 @@
+//! Small wire-level helpers the JSON providers share: base64url (JWTs, opaque page tokens),
+//! deterministic ids, query-string parsing and fault matching for endpoints that have no
+//! account. Hand-rolled so the mock needs no extra crates (and does not touch the lockfile).
+
+use crate::world::Fault;
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// base64url without padding, the encoding JWT segments use (RFC 7515 §2).
+pub(crate) fn b64url_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(B64URL[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Inverse of [`b64url_encode`]; also accepts trailing `=` padding. `None` on any bad input.
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for c in text.bytes() {
+        let v = B64URL.iter().position(|&x| x == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // A single leftover 6-bit group cannot come from whole bytes.
+    (bits < 6).then_some(out)
+}
+
+/// FNV-1a: stable across runs and platforms, which is all the mock's derived ids need.
+pub(crate) fn fnv64(seed: u64, data: &[u8]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for &byte in data {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// A GUID-shaped string derived from `key`, so the same world always yields the same ids.
+pub(crate) fn guid(key: &str) -> String {
+    let a = fnv64(1, key.as_bytes());
+    let b = fnv64(2, key.as_bytes());
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        // Version nibble 4 and variant bits 10, as a random (v4) GUID would have.
+        (a & 0x0fff) | 0x4000,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Query parameters in order, percent-decoded.
+pub(crate) fn query_params(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Fault matching for calls that belong to no account (token endpoints, the subscription
+/// list): only faults that name this action explicitly apply, whatever their `account`. A
+/// fault scoped to one subscription or project must not break sign-in for every scope, and a
+/// catch-all fault without an action is meant for the per-scope listings.
+pub(crate) fn matches_unscoped(fault: &Fault, action: &str) -> bool {
+    fault.action.as_deref() == Some(action) && fault.region.as_deref().is_none_or(str::is_empty)
+}
+
+/// A JSON (or deliberately broken JSON) response with the given content type and headers.
+pub(crate) fn json_response(
+    status: StatusCode,
+    content_type: &str,
+    headers: &[(&str, String)],
+    body: String,
+) -> Response {
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", content_type);
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    builder
+        .body(Body::from(body))
+        .expect("static header names and printable values")
+}
+
+/// A minimal HTTP/1.1 client for the crate's own tests: the mock has no HTTP client
+/// dependency, and a raw request shows exactly what goes over the wire.
+#[cfg(test)]
+pub(crate) mod test_http {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    pub struct Reply {
+        pub status: u16,
+        pub headers: Vec<(String, String)>,
+        pub body: String,
+    }
+
+    impl Reply {
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_str(&self.body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        }
+    }
+
+    pub async fn request(
+        addr: std::net::SocketAddr,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let mut req =
+            format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read");
+        let text = String::from_utf8(raw).expect("utf-8 reply");
+        let (head, body) = text.split_once("\r\n\r\n").expect("header/body split");
+        let mut lines = head.lines();
+        let status = lines.next().expect("status line")[9..12]
+            .parse()
+            .expect("status");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect::<Vec<_>>();
+        let chunked = headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+        });
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn dechunk(mut rest: &str) -> String {
+        let mut out = String::new();
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            rest = &tail[n + 2..];
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips_every_length() {
+        let data: Vec<u8> = (0..=255u8).collect();
+        for len in 0..40 {
+            let encoded = b64url_encode(&data[..len]);
+            assert!(!encoded.contains('='));
+            assert_eq!(b64url_decode(&encoded).as_deref(), Some(&data[..len]));
+        }
+        assert_eq!(b64url_encode(b"\xfb\xff"), "-_8");
+        assert_eq!(b64url_decode("a"), None);
+        assert_eq!(b64url_decode("a*"), None);
+    }
+
+    #[test]
+    fn guids_are_stable_and_shaped() {
+        let g = guid("client");
+        assert_eq!(g, guid("client"));
+        assert_ne!(g, guid("other"));
+        let parts: Vec<_> = g.split('-').map(str::len).collect();
+        assert_eq!(parts, [8, 4, 4, 4, 12]);
+        assert_eq!(&g[14..15], "4");
+    }
+}
