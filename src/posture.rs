@@ -495,7 +495,9 @@ fn staged_finding(resource: &StagedResource, verdict: MirrorVerdict) -> Option<F
                 return None;
             }
             let owner_note = match target.owner.as_deref() {
-                Some(owner) if owner != resource.account => format!(" owned by account {owner}"),
+                Some(owner) if !owner.eq_ignore_ascii_case(&resource.account) => {
+                    format!(" owned by account {owner}")
+                }
                 _ => String::new(),
             };
             (
@@ -506,8 +508,9 @@ fn staged_finding(resource: &StagedResource, verdict: MirrorVerdict) -> Option<F
                     Severity::High
                 },
                 format!(
-                    "{} is a mirror target no session uses yet, pointing at {} {} {}{owner_note}",
+                    "{} ({}) is staged: nothing mirrors through it yet; it points at {} {} {}{owner_note}",
                     resource.id,
+                    resource.kind,
                     verdict.as_str(),
                     target.kind,
                     target.id

@@ -28,7 +28,6 @@ const ARM_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const JWT_HEADER: &str = r#"{"typ":"JWT","alg":"RS256"}"#;
 /// The `$skiptoken` of the `token-loop` fault: it always leads back to the first page.
 const LOOP_SKIPTOKEN: &str = "loop";
-const LOOP_ID: &str = "mirrorguard-mocks/azure";
 
 /// The three ARM listings the scanner makes; each is also a fault `action`.
 #[derive(Clone, Copy, PartialEq, Eq)]

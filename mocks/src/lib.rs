@@ -135,6 +135,11 @@ impl MockCloud {
         self.addr
     }
 
+    /// The world this mock serves.
+    pub fn world(&self) -> &World {
+        &self.state.world
+    }
+
     /// Every request served so far, in arrival order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.state

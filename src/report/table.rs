@@ -3,7 +3,7 @@
 //! when asked for (the CLI decides: a TTY without `NO_COLOR`, or `--color always`).
 
 use super::inert;
-use crate::model::{CoverageStatus, Mirror};
+use crate::model::{CoverageRow, CoverageStatus, Mirror, Provider};
 use crate::posture::{coverage_counts, scope_name, MirrorVerdict, Report, Severity};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::io;
@@ -15,33 +15,42 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         _ => cell,
     };
 
-    for identity in &report.identities {
-        writeln!(
-            out,
-            "Scanned {} as {}",
-            identity.provider,
-            inert(&identity.principal)
-        )?;
-    }
-    if !report.identities.is_empty() {
-        writeln!(out)?;
-    }
-    writeln!(out, "Mirrors")?;
-    if report.mirrors.is_empty() {
-        writeln!(out, "  (none found in the scopes that were scanned)")?;
-    } else {
+    // One section per provider, each with its own summary, so a cloud that found nothing and
+    // a cloud that could not be listed never look alike.
+    for provider in &report.providers {
+        let mirrors: Vec<_> = report
+            .mirrors
+            .iter()
+            .filter(|m| m.mirror.provider == *provider)
+            .collect();
+        let coverage: Vec<_> = report
+            .coverage
+            .iter()
+            .filter(|row| row.scope.provider == *provider)
+            .cloned()
+            .collect();
+        writeln!(out, "{}", provider_heading(report, *provider, &mirrors, &coverage))?;
+        if mirrors.is_empty() {
+            let scanned = coverage
+                .iter()
+                .any(|row| row.status == CoverageStatus::Scanned);
+            writeln!(
+                out,
+                "  {}",
+                if scanned {
+                    "no mirrors in the scopes that were scanned"
+                } else {
+                    "no scope was scanned: see Coverage below"
+                }
+            )?;
+            writeln!(out)?;
+            continue;
+        }
         let mut table = new_table(
-            &[
-                "PROVIDER",
-                "ACCOUNT / REGION",
-                "MIRROR",
-                "SOURCE",
-                "TARGET",
-                "VERDICT",
-            ],
+            &["ACCOUNT / REGION", "MIRROR", "SOURCE", "TARGET", "VERDICT"],
             color,
         );
-        for evaluated in &report.mirrors {
+        for evaluated in mirrors {
             let m = &evaluated.mirror;
             let verdict_text = match (evaluated.verdict, &evaluated.approved_by) {
                 (MirrorVerdict::Approved, Some(entry)) => {
@@ -62,7 +71,6 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
                 _ => verdict_text,
             };
             table.add_row(vec![
-                Cell::new(m.provider.as_str()),
                 Cell::new(format!(
                     "{}\n{}",
                     inert(&m.account),
@@ -73,8 +81,8 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
                     m.sources
                         .iter()
                         .map(|s| match &s.direction {
-                            Some(d) => format!("{} ({d})", inert(&s.id)),
-                            None => inert(&s.id).into_owned(),
+                            Some(d) => format!("{} {} ({d})", s.kind, inert(&s.id)),
+                            None => format!("{} {}", s.kind, inert(&s.id)),
                         })
                         .collect::<Vec<_>>()
                         .join("\n"),
@@ -91,6 +99,30 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
             ]);
         }
         writeln!(out, "{table}")?;
+        writeln!(out)?;
+    }
+
+    let orphans: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "orphan-tap-configuration")
+        .collect();
+    if !orphans.is_empty() {
+        writeln!(out, "Orphan tap configurations (NICs mirrored into a vTAP the scan cannot see)")?;
+        let mut table = new_table(&["ACCOUNT / REGION", "TAP CONFIGURATION", "WHY"], color);
+        for finding in orphans {
+            table.add_row(vec![
+                Cell::new(format!(
+                    "{}\n{}",
+                    inert(finding.account.as_deref().unwrap_or("-")),
+                    inert(finding.region.as_deref().unwrap_or("-"))
+                )),
+                Cell::new(inert(&finding.resource)),
+                paint(Cell::new(inert(&finding.message)), Some(Color::Red)),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+        writeln!(out)?;
     }
 
     let gaps: Vec<_> = report
@@ -99,7 +131,6 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         .filter(|row| row.status != CoverageStatus::Scanned)
         .collect();
     if !gaps.is_empty() {
-        writeln!(out)?;
         writeln!(out, "Coverage (scopes not scanned)")?;
         let mut table = new_table(&["PROVIDER", "SCOPE", "STATUS", "DETAIL"], color);
         for row in gaps {
@@ -118,10 +149,10 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
             ]);
         }
         writeln!(out, "{table}")?;
+        writeln!(out)?;
     }
 
     if !report.staged.is_empty() {
-        writeln!(out)?;
         writeln!(out, "Staged (mirroring resources no mirror uses yet)")?;
         let mut table = new_table(
             &[
@@ -163,6 +194,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
             ]);
         }
         writeln!(out, "{table}")?;
+        writeln!(out)?;
     }
 
     let notes: Vec<String> = report
@@ -172,15 +204,51 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         .map(|f| format!("  {}: {}", f.code, inert(&f.message)))
         .collect();
     if !notes.is_empty() {
-        writeln!(out)?;
         writeln!(out, "Allowlist ({})", inert(&report.allowlist.path))?;
         for note in notes {
             writeln!(out, "{note}")?;
         }
+        writeln!(out)?;
     }
 
-    writeln!(out)?;
     writeln!(out, "{}", summary_line(report))
+}
+
+/// `AWS · 3 mirrors: 1 approved, 2 unapproved, 0 expired · 6 scopes: 4 scanned, 1 denied ·
+/// as arn:…`
+fn provider_heading(
+    report: &Report,
+    provider: Provider,
+    mirrors: &[&crate::posture::EvaluatedMirror],
+    coverage: &[CoverageRow],
+) -> String {
+    let count = |v: MirrorVerdict| mirrors.iter().filter(|m| m.verdict == v).count();
+    let scopes: Vec<String> = coverage_counts(coverage)
+        .into_iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect();
+    let identity = report
+        .identities
+        .iter()
+        .find(|i| i.provider == provider)
+        .map(|i| format!(" · as {}", inert(&i.principal)))
+        .unwrap_or_default();
+    format!(
+        "{} · {} mirror{}: {} approved, {} unapproved, {} expired · {} scope{}: {}{identity}",
+        provider.as_str().to_uppercase(),
+        mirrors.len(),
+        if mirrors.len() == 1 { "" } else { "s" },
+        count(MirrorVerdict::Approved),
+        count(MirrorVerdict::Unapproved),
+        count(MirrorVerdict::Expired),
+        coverage.len(),
+        if coverage.len() == 1 { "" } else { "s" },
+        if scopes.is_empty() {
+            "none".to_string()
+        } else {
+            scopes.join(", ")
+        },
+    )
 }
 
 fn new_table(header: &[&str], color: bool) -> Table {
@@ -219,6 +287,9 @@ fn mirror_cell(m: &Mirror) -> String {
 fn target_cell(m: &Mirror) -> String {
     let t = &m.target;
     let mut text = format!("{}\n{}", t.kind, inert(&t.id));
+    if let Some(port) = t.port {
+        text.push_str(&format!("\nport {port}"));
+    }
     if let Some(tmt) = t.mirror_target_id.as_deref().filter(|tmt| *tmt != t.id) {
         text.push_str(&format!("\nvia {}", inert(tmt)));
     }

@@ -373,33 +373,35 @@ kind = "denied"
 }
 
 #[test]
-fn no_credentials_is_a_failed_row_never_a_skipped_cloud() {
+fn by_default_every_cloud_without_credentials_is_a_failed_row() {
     let cloud = TestCloud::start(&world(""));
     let (home, _) = home_with_allowlist(&approve_all());
     let mut cmd = crate::support::command(home.path());
+    // Endpoints point at the mock, but no provider has credentials; nothing may be sent.
     cmd.env("AWS_ENDPOINT_URL", cloud.endpoint())
         .env("AWS_REGION", "us-east-1")
+        .env("MIRRORGUARD_AZURE_ENDPOINT", cloud.endpoint())
+        .env("MIRRORGUARD_GCP_ENDPOINT", cloud.endpoint())
         .args(["scan", "--format", "json", "--max-attempts", "1"]);
     let run = crate::support::run(cmd);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
     let rows = report["coverage"].as_array().unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["provider"], "aws");
-    assert_eq!(rows[0]["account"], serde_json::Value::Null);
-    assert_eq!(rows[0]["region"], serde_json::Value::Null);
-    assert_eq!(rows[0]["status"], "failed");
-    assert!(
-        rows[0]["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("NoCredentials"),
-        "{}",
-        rows[0]
-    );
+    let providers: Vec<&str> = rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
+    assert_eq!(providers, ["aws", "azure", "gcp"], "{rows:#?}");
+    for row in rows {
+        assert_eq!(row["account"], serde_json::Value::Null, "{row}");
+        assert_eq!(row["region"], serde_json::Value::Null, "{row}");
+        assert_eq!(row["status"], "failed", "{row}");
+        assert!(
+            row["detail"].as_str().unwrap().starts_with("NoCredentials"),
+            "{row}"
+        );
+    }
     assert!(
         cloud.requests().is_empty(),
-        "nothing is sent without credentials"
+        "nothing is sent without credentials: {:?}",
+        cloud.requests()
     );
 }
 
@@ -413,6 +415,8 @@ fn the_aws_endpoint_flag_works_like_the_environment_variable() {
         .env("AWS_REGION", "us-east-1")
         .args([
             "scan",
+            "--provider",
+            "aws",
             "--format",
             "json",
             "--aws-endpoint",
@@ -514,6 +518,8 @@ fn a_named_profile_supplies_the_credentials() {
     let mut cmd = crate::support::command(home.path());
     cmd.env("AWS_ENDPOINT_URL", cloud.endpoint()).args([
         "scan",
+        "--provider",
+        "aws",
         "--format",
         "json",
         "--aws-profile",

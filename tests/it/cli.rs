@@ -13,6 +13,13 @@ fn demo(args: &[&str]) -> crate::support::Run {
         .env("AWS_ACCESS_KEY_ID", "AKIAAMBIENT000000000")
         .env("AWS_SECRET_ACCESS_KEY", "ambient")
         .env("AWS_PROFILE", "does-not-exist")
+        .env("MIRRORGUARD_AZURE_ENDPOINT", "http://127.0.0.1:9")
+        .env("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9")
+        .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000000")
+        .env("AZURE_CLIENT_ID", "ambient")
+        .env("AZURE_CLIENT_SECRET", "ambient")
+        .env("MIRRORGUARD_GCP_ENDPOINT", "http://127.0.0.1:9")
+        .env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
         .args(["scan", "--demo"])
         .args(args);
     run(cmd)
@@ -132,7 +139,7 @@ resource = "eni-0fee1dead00000a01"
     // 2: usage errors.
     for args in [
         &["--provider", "oracle"][..],
-        &["--provider", "azure"][..],
+        &["--provider", "network"][..],
         &["--timeout", "10"][..],
         &["--format", "xml"][..],
     ] {

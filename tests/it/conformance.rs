@@ -386,3 +386,178 @@ impl Fixture for Aws {
 }
 
 conformance!(aws, Aws);
+
+/// Azure: subscription scopes (region null); the paged scope holds five vTAPs, the single one
+/// one vTAP. Faults are aimed at a subscription, a token loop at its vTAP listing.
+pub struct Azure;
+
+impl Azure {
+    fn subscription(scope: ScopeId) -> &'static str {
+        match scope {
+            ScopeId::Paged => crate::azure::PAGED,
+            ScopeId::Single => crate::azure::SINGLE,
+        }
+    }
+}
+
+impl Fixture for Azure {
+    const PAGED_MIRRORS: usize = 5;
+    const DENIED_CODE: &'static str = "AuthorizationFailed";
+    const THROTTLED_CODE: &'static str = "TooManyRequests";
+    const SERVER_ERROR_CODE: &'static str = "InternalServerError";
+
+    fn world(fault: Option<(Fault, ScopeId)>) -> String {
+        crate::azure::world(&cloud_fault("azure", "virtualNetworkTaps", fault, |scope| {
+            Self::subscription(scope)
+        }))
+    }
+
+    fn allowlist() -> String {
+        crate::azure::approve_all()
+    }
+
+    fn args() -> Vec<String> {
+        vec!["--provider".into(), "azure".into()]
+    }
+
+    fn supports(_fault: Fault) -> bool {
+        true
+    }
+
+    fn row(report: &Value, scope: ScopeId) -> Value {
+        scope_row(report, Self::subscription(scope))
+    }
+
+    fn mirrors_in(report: &Value, scope: ScopeId) -> Vec<Value> {
+        mirrors_of(report, Self::subscription(scope))
+    }
+
+    fn listing_requests(cloud: &TestCloud, scope: ScopeId) -> usize {
+        cloud.count_in("virtualNetworkTaps", Self::subscription(scope))
+    }
+}
+
+/// GCP: project × region scopes; the paged project's five policies share us-central1, the
+/// single project has one. Faults are aimed at a project (a listing that fails as a whole is
+/// one row with region null), a token loop at its packetMirrorings listing.
+pub struct Gcp;
+
+impl Gcp {
+    fn project(scope: ScopeId) -> &'static str {
+        match scope {
+            ScopeId::Paged => crate::gcp::PAGED,
+            ScopeId::Single => crate::gcp::SINGLE,
+        }
+    }
+}
+
+impl Fixture for Gcp {
+    const PAGED_MIRRORS: usize = 5;
+    const DENIED_CODE: &'static str = "PERMISSION_DENIED";
+    const THROTTLED_CODE: &'static str = "RESOURCE_EXHAUSTED";
+    const SERVER_ERROR_CODE: &'static str = "INTERNAL";
+
+    fn world(fault: Option<(Fault, ScopeId)>) -> String {
+        crate::gcp::world(&cloud_fault(
+            "gcp",
+            "packetMirrorings.aggregatedList",
+            fault,
+            |scope| Self::project(scope),
+        ))
+    }
+
+    fn allowlist() -> String {
+        crate::gcp::approve_all()
+    }
+
+    fn args() -> Vec<String> {
+        vec![
+            "--provider".into(),
+            "gcp".into(),
+            "--gcp-projects".into(),
+            format!("{},{}", crate::gcp::PAGED, crate::gcp::SINGLE),
+        ]
+    }
+
+    fn supports(_fault: Fault) -> bool {
+        true
+    }
+
+    /// The project's rows other than `global` (the firewall-policy listing's): one per region
+    /// when the listing succeeded, or the single region-null row when it failed as a whole.
+    fn row(report: &Value, scope: ScopeId) -> Value {
+        let project = Self::project(scope);
+        let rows: Vec<&Value> = report["coverage"]
+            .as_array()
+            .expect("coverage")
+            .iter()
+            .filter(|r| r["account"] == project && r["region"] != "global")
+            .collect();
+        if let Some(whole) = rows.iter().find(|r| r["region"].is_null()) {
+            return (*whole).clone();
+        }
+        let worst = rows
+            .iter()
+            .find(|r| r["status"] != "scanned")
+            .or(rows.first())
+            .unwrap_or_else(|| panic!("no rows for {project}: {:#}", report["coverage"]));
+        (*worst).clone()
+    }
+
+    fn mirrors_in(report: &Value, scope: ScopeId) -> Vec<Value> {
+        mirrors_of(report, Self::project(scope))
+    }
+
+    fn listing_requests(cloud: &TestCloud, scope: ScopeId) -> usize {
+        cloud.count_in("packetMirrorings.aggregatedList", Self::project(scope))
+    }
+}
+
+/// A `[[PROVIDER.faults]]` entry aimed at one account-like scope (every listing of it; a token
+/// loop only at `paged_action`, since it is about paging).
+fn cloud_fault(
+    provider: &str,
+    paged_action: &str,
+    fault: Option<(Fault, ScopeId)>,
+    account: impl Fn(ScopeId) -> &'static str,
+) -> String {
+    let Some((fault, scope)) = fault else {
+        return String::new();
+    };
+    let action = match fault {
+        Fault::TokenLoop => format!("action = \"{paged_action}\"\n"),
+        _ => String::new(),
+    };
+    let times = match fault {
+        Fault::Throttled { times } => format!("times = {times}\n"),
+        _ => String::new(),
+    };
+    format!(
+        "\n[[{provider}.faults]]\naccount = \"{}\"\n{action}kind = \"{}\"\n{times}",
+        account(scope),
+        fault.kind()
+    )
+}
+
+fn scope_row(report: &Value, account: &str) -> Value {
+    report["coverage"]
+        .as_array()
+        .expect("coverage")
+        .iter()
+        .find(|r| r["account"] == account)
+        .unwrap_or_else(|| panic!("no row for {account}: {:#}", report["coverage"]))
+        .clone()
+}
+
+fn mirrors_of(report: &Value, account: &str) -> Vec<Value> {
+    report["mirrors"]
+        .as_array()
+        .expect("mirrors")
+        .iter()
+        .filter(|m| m["account"] == account)
+        .cloned()
+        .collect()
+}
+
+conformance!(azure, Azure);
+conformance!(gcp, Gcp);

@@ -3,7 +3,9 @@
 
 mod allowlist;
 mod aws;
+mod azure;
 mod cli;
 mod conformance;
+mod gcp;
 mod moto;
 mod support;

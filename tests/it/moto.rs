@@ -230,6 +230,8 @@ fn scan_of_moto_returns_every_mirror_and_target_it_created() {
         .env("AWS_REGION", "us-east-1")
         .args([
             "scan",
+            "--provider",
+            "aws",
             "--format",
             "json",
             "--aws-regions",

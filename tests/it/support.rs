@@ -33,8 +33,21 @@ impl TestCloud {
         self.mock.as_ref().expect("running").endpoint()
     }
 
+    /// `127.0.0.1:PORT`, for variables that take a host rather than a URL.
+    pub fn addr(&self) -> String {
+        self.mock.as_ref().expect("running").addr().to_string()
+    }
+
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.mock.as_ref().expect("running").requests()
+    }
+
+    /// How many requests of `action` reached `account` (a subscription or project).
+    pub fn count_in(&self, action: &str, account: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.action == action && r.account == account)
+            .count()
     }
 
     /// How many requests of `action` reached `region`.
@@ -77,14 +90,18 @@ pub fn binary() -> &'static str {
 }
 
 /// A `mirrorguard` command with a scrubbed environment: only what the test passes is there.
-/// The AWS credential chain finds static keys first and IMDS is disabled, so nothing probes
-/// 169.254.169.254; config and credential files point at nothing.
+/// No credential chain can reach beyond loopback: AWS IMDS is disabled, the Azure VM
+/// managed-identity probe is left out of the chain, the GCP metadata server lookup goes to a
+/// closed loopback port (tests with a mock point it at the mock), and config and credential
+/// files point at nothing.
 pub fn command(home: &Path) -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("MIRRORGUARD_AZURE_NO_MANAGED_IDENTITY", "1")
+        .env("GCE_METADATA_HOST", "127.0.0.1:1")
         .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -95,22 +112,57 @@ pub fn command(home: &Path) -> Command {
     cmd
 }
 
-/// `mirrorguard scan` against `cloud` with static test credentials, short retries and a
-/// pinned clock, plus `args`.
-pub fn scan(cloud: &TestCloud, home: &Path, args: &[&str]) -> Run {
-    let mut cmd = command(home);
+/// The Azure tenant of test worlds (the mock's default).
+pub const AZURE_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// Points every provider's credential chain and endpoint at `cloud`, through the environment
+/// variables users have: AWS static keys, an Azure service principal (azure_identity's
+/// `EnvironmentCredential`, token from the mock's `/{tenant}/oauth2/v2.0/token`), and a GCP
+/// `authorized_user` ADC file in `home` whose `token_uri` is the mock.
+pub fn with_cloud_credentials(cmd: &mut Command, cloud: &TestCloud, home: &Path) {
+    let adc = home.join("gcp-adc.json");
+    let adc_json = serde_json::json!({
+        "type": "authorized_user",
+        "client_id": "mirrorguard-test.apps.googleusercontent.com",
+        "client_secret": "test-secret",
+        "refresh_token": "1//test-refresh",
+        "token_uri": format!("{}/token", cloud.endpoint()),
+    });
+    std::fs::write(&adc, adc_json.to_string()).expect("write ADC file");
     cmd.env("AWS_ENDPOINT_URL", cloud.endpoint())
         .env("AWS_ACCESS_KEY_ID", "AKIATESTKEY000000001")
         .env("AWS_SECRET_ACCESS_KEY", "test-secret")
         .env("AWS_REGION", "us-east-1")
-        .args([
-            "scan",
-            "--now",
-            "2026-11-15T12:00:00Z",
-            "--retry-backoff",
-            "10ms",
-        ])
-        .args(args);
+        .env("MIRRORGUARD_AZURE_ENDPOINT", cloud.endpoint())
+        .env("AZURE_AUTHORITY_HOST", cloud.endpoint())
+        .env("AZURE_TENANT_ID", AZURE_TENANT)
+        .env("AZURE_CLIENT_ID", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+        .env("AZURE_CLIENT_SECRET", "test-secret")
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
+        .env("MIRRORGUARD_GCP_ENDPOINT", cloud.endpoint())
+        .env("GCE_METADATA_HOST", cloud.addr());
+}
+
+/// `mirrorguard scan` against `cloud` with test credentials for every provider, short retries
+/// and a pinned clock, plus `args`. Without a `--provider` in `args` only AWS is scanned (most
+/// tests are about one provider; the default selection has tests of its own).
+pub fn scan(cloud: &TestCloud, home: &Path, args: &[&str]) -> Run {
+    let mut cmd = command(home);
+    with_cloud_credentials(&mut cmd, cloud, home);
+    cmd.args([
+        "scan",
+        "--now",
+        "2026-11-15T12:00:00Z",
+        "--retry-backoff",
+        "10ms",
+    ]);
+    if !args
+        .iter()
+        .any(|a| *a == "--provider" || a.starts_with("--provider="))
+    {
+        cmd.args(["--provider", "aws"]);
+    }
+    cmd.args(args);
     run(cmd)
 }
 

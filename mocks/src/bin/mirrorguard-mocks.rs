@@ -41,5 +41,19 @@ async fn main() {
     println!("mock cloud listening on {}", mock.endpoint());
     println!("  export AWS_ENDPOINT_URL={}", mock.endpoint());
     println!("  export AWS_ACCESS_KEY_ID=AKIDMOCK AWS_SECRET_ACCESS_KEY=mock AWS_EC2_METADATA_DISABLED=true");
+    // Azure: the token endpoint lives at the authority host; ARM is the same base URL.
+    println!(
+        "  export AZURE_AUTHORITY_HOST={} AZURE_TENANT_ID={}",
+        mock.endpoint(),
+        mock.world().azure.tenant
+    );
+    // GCP: an authorized_user ADC file whose token_uri is this server; the metadata host is
+    // pointed here too so no probe leaves loopback.
+    println!(
+        "  export GCE_METADATA_HOST={}  # ADC token_uri: {}/token, compute endpoint: {}",
+        mock.addr(),
+        mock.endpoint(),
+        mock.endpoint()
+    );
     let _ = tokio::signal::ctrl_c().await;
 }
