@@ -250,9 +250,18 @@ impl Inventory {
             (a.provider, &a.account, &a.region, &a.id)
                 .cmp(&(b.provider, &b.account, &b.region, &b.id))
         });
+        // A paginator that served one page twice (a loop the guard stopped) must not list a
+        // mirror twice.
+        self.mirrors.dedup_by(|a, b| {
+            (a.provider, &a.account, &a.region, &a.id) == (b.provider, &b.account, &b.region, &b.id)
+        });
         self.staged.sort_by(|a, b| {
             (a.provider, &a.account, &a.region, &a.kind, &a.id)
                 .cmp(&(b.provider, &b.account, &b.region, &b.kind, &b.id))
+        });
+        self.staged.dedup_by(|a, b| {
+            (a.provider, &a.account, &a.region, &a.kind, &a.id)
+                == (b.provider, &b.account, &b.region, &b.kind, &b.id)
         });
         self.coverage.sort_by(|a, b| a.scope.cmp(&b.scope));
         self.orphans.sort_by(|a, b| {

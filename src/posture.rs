@@ -176,6 +176,9 @@ pub struct Report {
     pub staged: Vec<EvaluatedStaged>,
     pub coverage: Vec<CoverageRow>,
     pub findings: Vec<Finding>,
+    /// A NIC is mirrored into a vTAP whose subscription was listed, or not part of the scan,
+    /// and the vTAP is not there: a destination nobody can check (see `orphan_finding`).
+    pub orphan_violation: bool,
 }
 
 impl Report {
@@ -194,10 +197,7 @@ impl Report {
         self.mirrors
             .iter()
             .any(|m| m.verdict != MirrorVerdict::Approved)
-            || self
-                .findings
-                .iter()
-                .any(|f| f.code == "orphan-tap-configuration")
+            || self.orphan_violation
     }
 }
 
@@ -262,8 +262,11 @@ pub fn evaluate(
         });
     }
 
+    let mut orphan_violation = false;
     for orphan in &inventory.orphans {
-        findings.push(orphan_finding(orphan, &inventory.coverage));
+        let (finding, violation) = orphan_finding(orphan, &inventory.coverage);
+        orphan_violation |= violation;
+        findings.push(finding);
     }
 
     for row in &inventory.coverage {
@@ -368,13 +371,19 @@ pub fn evaluate(
         staged,
         coverage: inventory.coverage,
         findings,
+        orphan_violation,
     }
 }
 
-/// A NIC mirrored into a vTAP that no listing returned. Its destination cannot be checked, so
-/// no approval can cover it: it counts as a violation (exit 1), like an unapproved mirror. The
-/// message says whether the vTAP's subscription was out of the scan or could not be listed.
-fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> Finding {
+/// A NIC mirrored into a vTAP that no listing returned, and whether that is a violation.
+///
+/// When the vTAP's subscription was listed cleanly, or is not part of the scan at all (another
+/// tenant's, or one this identity cannot see), the destination cannot be checked and no
+/// approval can cover it: a violation (exit 1), like an unapproved mirror. When the vTAP's
+/// subscription is itself a coverage gap, the vTAP is merely unseen this time: the finding is
+/// kept at lower severity and the gap already makes the exit code 3 (CONTRACTS §1: missing
+/// because not scanned is unknown, never a conclusion).
+fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> (Finding, bool) {
     let tap_subscription = orphan.tap_subscription.as_deref().unwrap_or("(unknown)");
     let row = coverage.iter().find(|row| {
         row.scope.provider == orphan.provider
@@ -384,19 +393,37 @@ fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> 
                 .as_deref()
                 .is_some_and(|a| a.eq_ignore_ascii_case(tap_subscription))
     });
-    let why = match row {
-        Some(row) if row.status == CoverageStatus::Scanned => {
-            "its subscription was listed and the vTAP is not in it (deleted, or hidden from this identity)".to_string()
-        }
-        Some(row) => format!(
-            "its subscription {tap_subscription} was not listed ({})",
-            row.status.as_str()
+    let (why, violation) = match row {
+        Some(row) if row.status.is_gap() => (
+            format!(
+                "its subscription {tap_subscription} could not be listed ({})",
+                row.status.as_str()
+            ),
+            false,
         ),
-        None => format!("its subscription {tap_subscription} is not part of this scan"),
+        Some(row) if row.status == CoverageStatus::Scanned => (
+            "its subscription was listed and the vTAP is not in it (deleted, or hidden from this identity)".to_string(),
+            true,
+        ),
+        Some(row) => (
+            format!(
+                "its subscription {tap_subscription} is {} in this scan",
+                row.status.as_str()
+            ),
+            true,
+        ),
+        None => (
+            format!("its subscription {tap_subscription} is not part of this scan"),
+            true,
+        ),
     };
-    Finding::new(
+    let finding = Finding::new(
         "orphan-tap-configuration",
-        Severity::High,
+        if violation {
+            Severity::High
+        } else {
+            Severity::Medium
+        },
         orphan.provider,
         Some(&orphan.account),
         orphan.region.as_deref(),
@@ -405,10 +432,11 @@ fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> 
             .as_deref()
             .unwrap_or(&orphan.network_interface),
         format!(
-            "{} is mirrored into vTAP {}, which this scan cannot see: {why}; where its traffic goes cannot be checked",
+            "{} is mirrored into vTAP {}, which this scan cannot see: {why}",
             orphan.network_interface, orphan.virtual_network_tap
         ),
-    )
+    );
+    (finding, violation)
 }
 
 fn mirror_findings(

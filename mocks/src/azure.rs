@@ -97,17 +97,17 @@ fn arm_error_with(
 /// The identity platform's error shape (`error`, `error_description`, `error_codes`), which the
 /// `oauth2` crate inside azure_identity parses; its `error` must be an RFC 6749 code.
 fn aad_error(status: StatusCode, error: &str, aadsts: u32, description: &str) -> Response {
+    let trace_id = guid("trace");
+    let correlation_id = request_id();
     let body = json!({
         "error": error,
         "error_description": format!(
-            "AADSTS{aadsts}: {description} Trace ID: {} Correlation ID: {} Timestamp: 2026-10-01 16:00:00Z",
-            guid("trace"),
-            request_id()
+            "AADSTS{aadsts}: {description} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: 2026-10-01 16:00:00Z"
         ),
         "error_codes": [aadsts],
         "timestamp": "2026-10-01 16:00:00Z",
-        "trace_id": guid("trace"),
-        "correlation_id": request_id(),
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
         "error_uri": format!("https://login.microsoftonline.com/error?code={aadsts}"),
     });
     json_response(status, ARM_CONTENT_TYPE, &[], body.to_string())

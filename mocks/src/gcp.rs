@@ -731,7 +731,6 @@ fn firewall_policy_json(policy: &GcpFirewallPolicy) -> Value {
         "rules": [],
         "packetMirroringRules": rules,
         "fingerprint": b64url_encode(&fnv64(0, id.as_bytes()).to_be_bytes()),
-        "ruleTupleCount": rules.len(),
     });
     if policy.region.is_some() {
         value["region"] = json!(parent);
@@ -764,7 +763,6 @@ fn mirroring_rule_json(rule: &GcpMirroringRule) -> Value {
         "direction": rule.direction,
         "match": matcher,
         "disabled": rule.disabled,
-        "ruleTupleCount": 1,
     });
     for (key, field) in [
         ("securityProfileGroup", &rule.security_profile_group),

@@ -56,10 +56,18 @@ pub(crate) fn fnv64(seed: u64, data: &[u8]) -> u64 {
     hash
 }
 
+/// splitmix64's finaliser: spreads FNV's output so keys differing in one character (request
+/// counters) do not yield look-alike GUIDs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// A GUID-shaped string derived from `key`, so the same world always yields the same ids.
 pub(crate) fn guid(key: &str) -> String {
-    let a = fnv64(1, key.as_bytes());
-    let b = fnv64(2, key.as_bytes());
+    let a = mix(fnv64(1, key.as_bytes()));
+    let b = mix(fnv64(2, key.as_bytes()));
     format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
         a >> 32,

@@ -11,9 +11,7 @@
 //! tapConfiguration may name `resourceGroups/RG` where the vTAP says `resourcegroups/rg`), so
 //! every join here compares lower-cased ids; the ids shown keep the API's own spelling.
 
-use super::{
-    deadline_passed, paginate_stream, within, Listing, ListingError, ScanTargets, Tuning,
-};
+use super::{deadline_passed, paginate_stream, within, Listing, ListingError, ScanTargets, Tuning};
 use crate::model::{
     CoverageRow, CoverageStatus, Identity, Inventory, Mirror, OrphanTapConfiguration, Provider,
     Scope, Source, StagedResource, Target,
@@ -21,7 +19,9 @@ use crate::model::{
 use azure_core::auth::TokenCredential;
 use azure_core::error::ErrorKind;
 use azure_core::{ExponentialRetryOptions, RetryOptions, TransportOptions};
-use azure_identity::{ClientSecretCredential, DefaultAzureCredentialBuilder, TokenCredentialOptions};
+use azure_identity::{
+    ClientSecretCredential, DefaultAzureCredentialBuilder, TokenCredentialOptions,
+};
 use azure_mgmt_network::package_2024_03::models::{NetworkInterface, VirtualNetworkTap};
 use azure_mgmt_subscription::package_2021_10::models::subscription::State as SubscriptionState;
 use futures::StreamExt;
@@ -379,9 +379,7 @@ fn join_subscriptions(listings: Vec<SubscriptionListing>) -> Inventory {
         };
         inventory.coverage.push(CoverageRow {
             scope: scope_of(&listing.subscription),
-            status: error
-                .as_ref()
-                .map_or(CoverageStatus::Scanned, |e| e.status),
+            status: error.as_ref().map_or(CoverageStatus::Scanned, |e| e.status),
             detail: error.map(|e| e.detail),
         });
         for nic in listing.nics.items {
@@ -401,7 +399,9 @@ fn join_subscriptions(listings: Vec<SubscriptionListing>) -> Inventory {
                 else {
                     continue;
                 };
-                tap_names.entry(tap_id.to_lowercase()).or_insert(tap_id.clone());
+                tap_names
+                    .entry(tap_id.to_lowercase())
+                    .or_insert(tap_id.clone());
                 tappings
                     .entry(tap_id.to_lowercase())
                     .or_default()
@@ -699,8 +699,8 @@ impl TokenClaims {
                 .decode(p.trim_end_matches('='))
                 .ok()
         });
-        let Some(claims) = payload
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        let Some(claims) =
+            payload.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         else {
             return TokenClaims::default();
         };

@@ -132,7 +132,11 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         .unwrap_or(PUBLIC_COMPUTE_ENDPOINT)
         .trim_end_matches('/')
         .to_string();
-    let clients = within(targets.deadline_at, build_clients(&endpoint, credentials, tuning)).await;
+    let clients = within(
+        targets.deadline_at,
+        build_clients(&endpoint, credentials, tuning),
+    )
+    .await;
     let (mirroring_api, policy_api) = match clients {
         Some(Ok(clients)) => clients,
         Some(Err(error)) => {
@@ -226,7 +230,12 @@ async fn build_clients(
     let backoff = || {
         ExponentialBackoffBuilder::new()
             .with_initial_delay(tuning.initial_backoff)
-            .with_maximum_delay(tuning.initial_backoff.max(std::time::Duration::from_secs(1)) * 8)
+            .with_maximum_delay(
+                tuning
+                    .initial_backoff
+                    .max(std::time::Duration::from_secs(1))
+                    * 8,
+            )
             .build()
             .map_err(|e| ListingError::failed(format!("ClientError: {e}")))
     };
@@ -330,7 +339,12 @@ async fn list_project(
                     scope_warning(code, w.message.as_deref())
                 });
                 found.push(PolicyEntry::Scope(key, warning));
-                found.extend(scoped.firewall_policies.into_iter().map(PolicyEntry::Policy));
+                found.extend(
+                    scoped
+                        .firewall_policies
+                        .into_iter()
+                        .map(PolicyEntry::Policy),
+                );
             }
             for key in page.unreachables {
                 found.push(PolicyEntry::Scope(
@@ -406,7 +420,9 @@ fn scope_warning(code: &str, message: Option<&str>) -> Option<ListingError> {
     (code == "UNREACHABLE").then(|| {
         ListingError::failed(format!(
             "UNREACHABLE: {}",
-            message.map(one_line).unwrap_or_else(|| "the region did not answer".into())
+            message
+                .map(one_line)
+                .unwrap_or_else(|| "the region did not answer".into())
         ))
     })
 }
@@ -416,7 +432,9 @@ fn project_inventory(targets: &ScanTargets, listing: ProjectListing) -> Inventor
     let mut inventory = Inventory::default();
     let project = listing.project;
     for (key, mirroring) in listing.mirrorings {
-        inventory.mirrors.push(mirroring_mirror(&project, &key, mirroring));
+        inventory
+            .mirrors
+            .push(mirroring_mirror(&project, &key, mirroring));
     }
     for policy in &listing.policies {
         inventory.mirrors.extend(policy_mirrors(&project, policy));
@@ -480,7 +498,11 @@ fn mirroring_mirror(project: &str, scope_key: &str, mirroring: PacketMirroring) 
 
     let mut sources = Vec::new();
     if let Some(resources) = &mirroring.mirrored_resources {
-        for subnetwork in resources.subnetworks.iter().filter_map(|s| s.url.as_deref()) {
+        for subnetwork in resources
+            .subnetworks
+            .iter()
+            .filter_map(|s| s.url.as_deref())
+        {
             sources.push(Source {
                 kind: "subnetwork".to_string(),
                 id: normalize_target(Provider::Gcp, subnetwork),
@@ -503,7 +525,11 @@ fn mirroring_mirror(project: &str, scope_key: &str, mirroring: PacketMirroring) 
         }
     }
 
-    let target = match mirroring.collector_ilb.as_ref().and_then(|c| c.url.as_deref()) {
+    let target = match mirroring
+        .collector_ilb
+        .as_ref()
+        .and_then(|c| c.url.as_deref())
+    {
         Some(url) => {
             let id = normalize_target(Provider::Gcp, url);
             Target {
@@ -767,7 +793,9 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
         .filter(|m| !m.is_empty())
         .map(|m| format!(": {m}"))
         .unwrap_or_default();
-    let answered = http.map(|h| format!(" answered HTTP {h}")).unwrap_or_default();
+    let answered = http
+        .map(|h| format!(" answered HTTP {h}"))
+        .unwrap_or_default();
     let detail = format!("{code}: {operation}{answered}{message}");
     // A project whose Compute API is switched off holds no Compute resources: out of reach on
     // purpose, not a gap (CONTRACTS §1).
@@ -777,8 +805,7 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
             detail: format!("SERVICE_DISABLED: the Compute Engine API is disabled{message}"),
         };
     }
-    if code == "PERMISSION_DENIED" || code == "UNAUTHENTICATED" || matches!(http, Some(401 | 403))
-    {
+    if code == "PERMISSION_DENIED" || code == "UNAUTHENTICATED" || matches!(http, Some(401 | 403)) {
         ListingError {
             status: CoverageStatus::Denied,
             detail,

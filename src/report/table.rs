@@ -29,7 +29,11 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
             .filter(|row| row.scope.provider == *provider)
             .cloned()
             .collect();
-        writeln!(out, "{}", provider_heading(report, *provider, &mirrors, &coverage))?;
+        writeln!(
+            out,
+            "{}",
+            provider_heading(report, *provider, &mirrors, &coverage)
+        )?;
         if mirrors.is_empty() {
             let scanned = coverage
                 .iter()
@@ -108,7 +112,10 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         .filter(|f| f.code == "orphan-tap-configuration")
         .collect();
     if !orphans.is_empty() {
-        writeln!(out, "Orphan tap configurations (NICs mirrored into a vTAP the scan cannot see)")?;
+        writeln!(
+            out,
+            "Orphan tap configurations (NICs mirrored into a vTAP the scan cannot see)"
+        )?;
         let mut table = new_table(&["ACCOUNT / REGION", "TAP CONFIGURATION", "WHY"], color);
         for finding in orphans {
             table.add_row(vec![

@@ -387,7 +387,10 @@ fn by_default_every_cloud_without_credentials_is_a_failed_row() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
     let rows = report["coverage"].as_array().unwrap();
-    let providers: Vec<&str> = rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
+    let providers: Vec<&str> = rows
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap())
+        .collect();
     assert_eq!(providers, ["aws", "azure", "gcp"], "{rows:#?}");
     for row in rows {
         assert_eq!(row["account"], serde_json::Value::Null, "{row}");

@@ -407,9 +407,12 @@ impl Fixture for Azure {
     const SERVER_ERROR_CODE: &'static str = "InternalServerError";
 
     fn world(fault: Option<(Fault, ScopeId)>) -> String {
-        crate::azure::world(&cloud_fault("azure", "virtualNetworkTaps", fault, |scope| {
-            Self::subscription(scope)
-        }))
+        crate::azure::world(&cloud_fault(
+            "azure",
+            "virtualNetworkTaps",
+            fault,
+            |scope| Self::subscription(scope),
+        ))
     }
 
     fn allowlist() -> String {

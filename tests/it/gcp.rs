@@ -174,7 +174,10 @@ fn an_unreachable_region_is_a_gap_and_the_rest_is_kept() {
     let gap = row(&report, PAGED, Some("asia-east1"));
     assert_eq!(gap["status"], "failed", "{gap}");
     assert!(gap["detail"].as_str().unwrap().starts_with("UNREACHABLE"));
-    assert_eq!(row(&report, PAGED, Some("us-central1"))["status"], "scanned");
+    assert_eq!(
+        row(&report, PAGED, Some("us-central1"))["status"],
+        "scanned"
+    );
     assert_eq!(
         report["mirrors"]
             .as_array()
@@ -251,7 +254,11 @@ mirroring_rules = [
         .iter()
         .filter(|m| m["kind"] == "firewall-policy-mirroring-rule")
         .collect();
-    assert_eq!(rules.len(), 1, "do_not_mirror rules copy nothing: {rules:#?}");
+    assert_eq!(
+        rules.len(),
+        1,
+        "do_not_mirror rules copy nothing: {rules:#?}"
+    );
     let rule = rules[0];
     assert_eq!(
         rule["id"],
@@ -262,7 +269,10 @@ mirroring_rules = [
         "organizations/123/locations/global/securityProfileGroups/spg-rogue"
     );
     assert_eq!(rule["target"]["kind"], "security-profile-group");
-    assert_eq!(rule["sources"][0]["id"], format!("projects/{SINGLE}/global/networks/vpc-single"));
+    assert_eq!(
+        rule["sources"][0]["id"],
+        format!("projects/{SINGLE}/global/networks/vpc-single")
+    );
     assert_eq!(rule["verdict"], "unapproved");
 
     let approved = format!(
@@ -276,7 +286,11 @@ mirroring_rules = [
 fn without_a_project_the_gap_says_so() {
     let cloud = TestCloud::start(&world(""));
     let (home, _) = home_with_allowlist(&approve_all());
-    let run = scan(&cloud, home.path(), &["--provider", "gcp", "--format", "json"]);
+    let run = scan(
+        &cloud,
+        home.path(),
+        &["--provider", "gcp", "--format", "json"],
+    );
     assert_eq!(run.code, 3);
     let report = run.json();
     let rows = report["coverage"].as_array().unwrap();
