@@ -343,7 +343,7 @@ async fn list_project(
                     scoped
                         .firewall_policies
                         .into_iter()
-                        .map(PolicyEntry::Policy),
+                        .map(|policy| PolicyEntry::Policy(Box::new(policy))),
                 );
             }
             for key in page.unreachables {
@@ -390,15 +390,14 @@ async fn list_project(
                     None => warning,
                 });
             }
-            PolicyEntry::Scope(key, Some(warning)) => {
+            PolicyEntry::Scope(_, Some(warning)) => {
                 listing.policy_error = Some(match listing.policy_error.take() {
                     Some(earlier) => earlier.worst(warning),
                     None => warning,
                 });
-                let _ = key;
             }
             PolicyEntry::Scope(_, None) => {}
-            PolicyEntry::Policy(policy) => listing.policies.push(policy),
+            PolicyEntry::Policy(policy) => listing.policies.push(*policy),
         }
     }
     listing
@@ -411,7 +410,7 @@ enum ScopeEntry {
 
 enum PolicyEntry {
     Scope(String, Option<ListingError>),
-    Policy(FirewallPolicy),
+    Policy(Box<FirewallPolicy>),
 }
 
 /// A per-scope warning of an aggregated list: `UNREACHABLE` is a gap, `NO_RESULTS_ON_PAGE` (and

@@ -411,7 +411,7 @@ impl Fixture for Azure {
             "azure",
             "virtualNetworkTaps",
             fault,
-            |scope| Self::subscription(scope),
+            Self::subscription,
         ))
     }
 
@@ -465,7 +465,7 @@ impl Fixture for Gcp {
             "gcp",
             "packetMirrorings.aggregatedList",
             fault,
-            |scope| Self::project(scope),
+            Self::project,
         ))
     }
 
