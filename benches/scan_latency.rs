@@ -125,7 +125,17 @@ fn main() {
         .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("AWS_REGION", "us-east-1")
-        .args(["scan", "--format", "json", "--allowlist", "/dev/null"])
+        .env("MIRRORGUARD_AZURE_NO_MANAGED_IDENTITY", "1")
+        .env("GCE_METADATA_HOST", "127.0.0.1:1")
+        .args([
+            "scan",
+            "--provider",
+            "aws",
+            "--format",
+            "json",
+            "--allowlist",
+            "/dev/null",
+        ])
         .args(["--concurrency", &concurrency.to_string()])
         .output()
         .expect("mirrorguard runs");

@@ -99,6 +99,26 @@ fn google_error(code: u16, message: &str, reason: &str, domain: &str, status: &s
     )
 }
 
+/// What Compute answers in a project where its API is not enabled: 403 `PERMISSION_DENIED`,
+/// told apart from a refusal only by the `SERVICE_DISABLED` reason in the error details.
+fn compute_api_disabled(project: &str) -> Response {
+    let number = project_number(project);
+    let message = format!("Compute Engine API has not been used in project {number} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/compute.googleapis.com/overview?project={number} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.");
+    let body = json!({ "error": {
+        "code": 403,
+        "message": message,
+        "errors": [{ "message": message, "domain": "usageLimits", "reason": "accessNotConfigured", "extendedHelp": "https://console.developers.google.com" }],
+        "status": "PERMISSION_DENIED",
+        "details": [{
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "SERVICE_DISABLED",
+            "domain": "googleapis.com",
+            "metadata": { "service": "compute.googleapis.com", "consumer": format!("projects/{number}") }
+        }]
+    }});
+    json_response(StatusCode::FORBIDDEN, CONTENT_TYPE, &[], body.to_string())
+}
+
 /// The OAuth 2.0 error shape of Google's token endpoint.
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     let body = json!({ "error": error, "error_description": description });
@@ -384,6 +404,9 @@ async fn aggregated_list(
         let message = format!("The resource 'projects/{project_id}' was not found");
         return google_error(404, &message, "notFound", "global", "");
     };
+    if project.compute_api_disabled {
+        return compute_api_disabled(project_id);
+    }
 
     let max_results = match param(&params, "maxResults").filter(|v| !v.is_empty()) {
         None => None,

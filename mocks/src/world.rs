@@ -301,6 +301,10 @@ pub struct GcpProject {
     /// Regions whose scope carries an `UNREACHABLE` warning instead of results.
     #[serde(default)]
     pub unreachable: Vec<String>,
+    /// The Compute Engine API is not enabled in the project: every Compute call answers 403
+    /// with `SERVICE_DISABLED` in its error details.
+    #[serde(default)]
+    pub compute_api_disabled: bool,
 }
 
 /// A packet mirroring policy.

@@ -797,8 +797,14 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
         .unwrap_or_default();
     let detail = format!("{code}: {operation}{answered}{message}");
     // A project whose Compute API is switched off holds no Compute resources: out of reach on
-    // purpose, not a gap (CONTRACTS §1).
-    if message.contains("has not been used in project") || message.contains("SERVICE_DISABLED") {
+    // purpose, not a gap (CONTRACTS §1). Google says so in the error details; the message
+    // wording is the fallback for bodies without them.
+    let service_disabled = status.is_some_and(|s| {
+        s.details.iter().any(|d| {
+            matches!(d, google_cloud_gax::error::rpc::StatusDetails::ErrorInfo(info) if info.reason == "SERVICE_DISABLED")
+        })
+    });
+    if service_disabled || message.contains("has not been used in project") {
         return ListingError {
             status: CoverageStatus::Disabled,
             detail: format!("SERVICE_DISABLED: the Compute Engine API is disabled{message}"),

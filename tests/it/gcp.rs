@@ -297,3 +297,28 @@ fn without_a_project_the_gap_says_so() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0]["detail"].as_str().unwrap().starts_with("NoProject"));
 }
+
+#[test]
+fn a_project_with_the_compute_api_disabled_is_disabled_not_a_gap() {
+    let cloud = TestCloud::start(&world("").replace(
+        "regions = [\"europe-west1\"]",
+        "regions = [\"europe-west1\"]\ncompute_api_disabled = true",
+    ));
+    let run = gcp_scan(&cloud, &approve_all(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let report = run.json();
+    let rows: Vec<&Value> = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["account"] == SINGLE)
+        .collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert_eq!(row["status"], "disabled", "{row}");
+        assert!(row["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("SERVICE_DISABLED"));
+    }
+}
