@@ -80,6 +80,61 @@ fn demo_json_shows_every_verdict_and_the_denied_region() {
 }
 
 #[test]
+fn demo_covers_azure_and_gcp_in_the_same_run() {
+    let report = demo(&["--format", "json"]).json();
+    let by_provider = &report["summary"]["by_provider"];
+    for provider in ["aws", "azure", "gcp"] {
+        assert!(
+            by_provider[provider]["mirrors"].as_u64().unwrap_or(0) > 0,
+            "{provider}: {by_provider:#}"
+        );
+        assert!(report["identities"][provider].is_object(), "{provider}");
+    }
+    let mirrors = report["mirrors"].as_array().unwrap();
+    let find = |needle: &str| {
+        mirrors
+            .iter()
+            .find(|m| m["id"].as_str().unwrap().ends_with(needle))
+            .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    // Azure: the approved IDS vTAP is fed by a NIC of another subscription; the debug vTAP
+    // ships to a load balancer outside the organisation.
+    let ids = find("/virtualNetworkTaps/vtap-ids-westeurope");
+    assert_eq!(ids["verdict"], "approved");
+    assert!(ids["sources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("/subscriptions/3f2b8c1e-"));
+    let debug = find("/virtualNetworkTaps/vtap-debug-capture");
+    assert_eq!(debug["verdict"], "unapproved");
+    assert_eq!(debug["severity"], "critical");
+    // GCP: a whole subnet to an unapproved collector, and an unreachable region.
+    let subnet = find("/packetMirrorings/pm-payments-all");
+    assert_eq!(subnet["verdict"], "unapproved");
+    assert_eq!(subnet["sources"][0]["kind"], "subnetwork");
+    assert_eq!(find("/packetMirroringRules/1000")["verdict"], "approved");
+    let unreachable = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["provider"] == "gcp" && r["status"] == "failed")
+        .expect("the unreachable GCP region");
+    assert_eq!(unreachable["region"], "asia-southeast1");
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "orphan-tap-configuration"));
+    let disabled = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["provider"] == "azure" && r["status"] == "disabled")
+        .expect("the disabled subscription");
+    assert_eq!(disabled["region"], serde_json::Value::Null);
+}
+
+#[test]
 fn demo_works_from_any_directory_and_honours_provider_and_allowlist() {
     let result = demo_with_allowlist(
         "[[targets]]\nprovider = \"aws\"\ntarget = \"arn:aws:elasticloadbalancing:us-east-1:999988887777:loadbalancer/net/capture/5f1e2d3c4b5a6978\"\nowner = \"o\"\nticket = \"T\"\nreason = \"r\"\nexpires = 2027-01-01\n",
