@@ -175,6 +175,17 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
             return inventory;
         }
     };
+    if subscriptions.is_empty() {
+        // An identity that sees no subscription scans nothing; that must not read as a clean
+        // cloud.
+        inventory.coverage.push(subscription_row(
+            None,
+            ListingError::failed(
+                "NoSubscriptions: the identity can see no subscription; grant it Reader on the subscriptions to scan, or pass --azure-subscriptions",
+            ),
+        ));
+        return inventory;
+    }
 
     let mut to_scan = Vec::new();
     for (subscription, state) in subscriptions {

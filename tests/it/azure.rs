@@ -345,3 +345,17 @@ destination_ip_configuration = "/subscriptions/{HIDDEN}/resourceGroups/rg-x/prov
         .any(|f| f["code"] == "staged-target"
             && f["resource"].as_str().unwrap().contains("vtap-unused")));
 }
+
+#[test]
+fn an_identity_that_sees_no_subscription_is_a_gap_not_a_clean_cloud() {
+    let cloud = TestCloud::start("[settings]\npage_size = 2\n");
+    let run = azure_scan(&cloud, "", &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let report = run.json();
+    let rows = report["coverage"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert!(rows[0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("NoSubscriptions"));
+}
