@@ -7,7 +7,9 @@
 //! GetCallerIdentity, which is also the identity the report shows.
 
 use super::aws_xml::WholeXmlBody;
-use super::{deadline_passed, paginate, within, Listing, ListingError, ScanTargets, Tuning};
+use super::{
+    deadline_passed, error_chain, paginate, within, Listing, ListingError, ScanTargets, Tuning,
+};
 use crate::model::{
     CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
     Source, StagedResource, Target,
@@ -731,19 +733,4 @@ where
         )),
         _ => ListingError::failed(format!("{operation}: {}", error_chain(error))),
     }
-}
-
-/// An error and its sources on one line: SDK errors put the useful part at the bottom.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -11,7 +11,10 @@
 //! tapConfiguration may name `resourceGroups/RG` where the vTAP says `resourcegroups/rg`), so
 //! every join here compares lower-cased ids; the ids shown keep the API's own spelling.
 
-use super::{deadline_passed, paginate_stream, within, Listing, ListingError, ScanTargets, Tuning};
+use super::{
+    deadline_passed, error_chain, one_line, paginate_stream, within, Listing, ListingError,
+    ScanTargets, Tuning,
+};
 use crate::model::{
     CoverageRow, CoverageStatus, Identity, Inventory, Mirror, OrphanTapConfiguration, Provider,
     Scope, Source, StagedResource, Target,
@@ -665,31 +668,6 @@ fn is_timeout(error: &azure_core::Error) -> bool {
         source = current.source();
     }
     error_chain(error).contains("timed out")
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(current) = source {
-        let next = current.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = current.source();
-    }
-    text
-}
-
-/// Provider messages can span lines and run long; a coverage detail is one line.
-fn one_line(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 300 {
-        let cut: String = flat.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        flat
-    }
 }
 
 /// The claims of an ARM access token that say who the caller is. The token is not verified

@@ -12,7 +12,9 @@
 //! one (`GOOGLE_CLOUD_PROJECT`, `CLOUDSDK_CORE_PROJECT`, the ADC file's project). Discovery of an
 //! organisation's projects plugs in at [`projects_to_scan`].
 
-use super::{deadline_passed, paginate, within, ListingError, ScanTargets, Tuning};
+use super::{
+    deadline_passed, error_chain, one_line, paginate, within, ListingError, ScanTargets, Tuning,
+};
 use crate::allowlist::normalize_target;
 use crate::model::{
     CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
@@ -817,30 +819,6 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
         }
     } else {
         ListingError::failed(detail)
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(current) = source {
-        let next = current.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = current.source();
-    }
-    text
-}
-
-fn one_line(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 300 {
-        let cut: String = flat.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        flat
     }
 }
 

@@ -139,6 +139,33 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     inventory
 }
 
+/// An error and its sources on one line: SDK errors put the useful part at the bottom.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Provider messages can span lines and run long; a coverage detail is one line of at most
+/// 300 characters.
+pub(crate) fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 300 {
+        let cut: String = flat.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
 /// Why a listing did not complete: becomes the scope's coverage status and detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingError {
