@@ -359,3 +359,20 @@ fn an_identity_that_sees_no_subscription_is_a_gap_not_a_clean_cloud() {
         .unwrap()
         .starts_with("NoSubscriptions"));
 }
+
+#[test]
+fn an_excluded_subscription_is_acknowledged_and_not_called() {
+    let cloud = TestCloud::start(&world(""));
+    let allowlist = format!(
+        "{}\n[[exclusions]]\nprovider = \"azure\"\nscope = \"{}\"\nowner = \"cloud@example.com\"\nticket = \"CLOUD-9\"\nreason = \"managed by the vendor\"\nexpires = 2027-01-01\n",
+        approve_all(),
+        SINGLE.to_uppercase()
+    );
+    let run = azure_scan(&cloud, &allowlist, &[]);
+    let report = run.json();
+    let excluded = row(&report, SINGLE);
+    assert_eq!(excluded["status"], "excluded", "{excluded}");
+    assert!(excluded["detail"].as_str().unwrap().contains("CLOUD-9"));
+    assert_eq!(cloud.count_in("virtualNetworkTaps", SINGLE), 0);
+    assert_eq!(row(&report, PAGED)["status"], "scanned");
+}

@@ -322,3 +322,33 @@ fn a_project_with_the_compute_api_disabled_is_disabled_not_a_gap() {
             .starts_with("SERVICE_DISABLED"));
     }
 }
+
+#[test]
+fn an_excluded_region_is_acknowledged_and_an_excluded_project_not_called() {
+    let cloud = TestCloud::start(&world("").replace(
+        "regions = [\"asia-east1\", \"us-central1\", \"us-east1\"]",
+        "regions = [\"asia-east1\", \"us-central1\", \"us-east1\"]\nunreachable = [\"asia-east1\"]",
+    ));
+    let exclusion = |scope: &str| {
+        format!("\n[[exclusions]]\nprovider = \"gcp\"\nscope = \"{scope}\"\nowner = \"o\"\nticket = \"NET-1\"\nreason = \"r\"\nexpires = 2027-01-01\n")
+    };
+    let allowlist = format!(
+        "{}{}{}",
+        approve_all(),
+        exclusion(&format!("{PAGED}:asia-east1")),
+        exclusion(SINGLE)
+    );
+    let run = gcp_scan(&cloud, &allowlist, &[]);
+    assert_eq!(
+        run.code, 0,
+        "the unreachable region is acknowledged: {}",
+        run.stdout
+    );
+    let report = run.json();
+    assert_eq!(
+        row(&report, PAGED, Some("asia-east1"))["status"],
+        "excluded"
+    );
+    assert_eq!(row(&report, SINGLE, None)["status"], "excluded");
+    assert_eq!(cloud.count_in("packetMirrorings.aggregatedList", SINGLE), 0);
+}
