@@ -115,7 +115,7 @@ pub struct ScanArgs {
     pub azure_subscriptions: Vec<String>,
 
     /// Azure Resource Manager base URL (sovereign clouds, tests).
-    #[arg(long, value_name = "URL", env = "MIRRORGUARD_AZURE_ENDPOINT")]
+    #[arg(long, value_name = "URL", env = "MIRRORGUARD_AZURE_ENDPOINT", value_parser = parse_endpoint)]
     pub azure_endpoint: Option<String>,
 
     /// Leave the VM managed-identity probe (169.254.169.254) out of the Azure credential chain.
@@ -134,7 +134,7 @@ pub struct ScanArgs {
     pub gcp_projects: Vec<String>,
 
     /// GCP Compute base URL (tests, private endpoints).
-    #[arg(long, value_name = "URL", env = "MIRRORGUARD_GCP_ENDPOINT")]
+    #[arg(long, value_name = "URL", env = "MIRRORGUARD_GCP_ENDPOINT", value_parser = parse_endpoint)]
     pub gcp_endpoint: Option<String>,
 
     /// Timeout for each attempt of one API call.
@@ -175,6 +175,17 @@ fn parse_region(text: &str) -> Result<String, String> {
         ));
     }
     Ok(region.to_string())
+}
+
+/// An endpoint override: an absolute http(s) URL with a host.
+fn parse_endpoint(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "{text:?} is not an http(s) URL with a host, like https://management.azure.com"
+        ));
+    }
+    Ok(text.trim().trim_end_matches('/').to_string())
 }
 
 /// An Azure subscription id: a GUID.

@@ -51,7 +51,7 @@ impl Listing {
     fn permission(self) -> &'static str {
         match self {
             Listing::PacketMirrorings => "compute.packetMirrorings.list",
-            Listing::FirewallPolicies => "compute.firewallPolicies.list",
+            Listing::FirewallPolicies => "compute.networkFirewallPolicies.list",
         }
     }
 
@@ -1032,7 +1032,7 @@ kind = "throttled"
         .await;
         assert_eq!(denied.status, 403);
         assert_eq!(denied.json()["error"]["status"], "PERMISSION_DENIED");
-        assert!(denied.body.contains("compute.firewallPolicies.list"));
+        assert!(denied.body.contains("compute.networkFirewallPolicies.list"));
 
         let first = get(&mock, path).await.json();
         let token = first["nextPageToken"].as_str().unwrap();

@@ -196,6 +196,9 @@ resource = "eni-0fee1dead00000a01"
         &["--provider", "oracle"][..],
         &["--provider", "network"][..],
         &["--timeout", "10"][..],
+        &["--azure-endpoint", "management.azure.com"][..],
+        &["--gcp-projects", "Not_A_Project"][..],
+        &["--azure-subscriptions", "prod"][..],
         &["--format", "xml"][..],
     ] {
         let result = scan(&cloud, home.path(), args);
