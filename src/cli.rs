@@ -1,7 +1,7 @@
 //! Command-line definitions. Clap lives only here: arguments become plain request structs that
 //! the rest of the library understands.
 
-use crate::model::{is_region_name, Provider};
+use crate::model::{is_guid, is_region_name, Provider};
 use crate::providers::aws::{AwsAuth, AwsSettings};
 use crate::providers::azure::{AzureAuth, AzureSettings};
 use crate::providers::gcp::{GcpAuth, GcpSettings};
@@ -114,8 +114,19 @@ pub struct ScanArgs {
     )]
     pub azure_subscriptions: Vec<String>,
 
-    /// Azure Resource Manager base URL (sovereign clouds, tests).
-    #[arg(long, value_name = "URL", env = "MIRRORGUARD_AZURE_ENDPOINT", value_parser = parse_endpoint)]
+    /// Azure subscriptions to leave out (reported `excluded`, never silently dropped).
+    #[arg(
+        long = "azure-exclude-subscriptions",
+        alias = "azure-exclude-subscription",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_subscription
+    )]
+    pub azure_exclude_subscriptions: Vec<String>,
+
+    /// Azure Resource Manager base URL (sovereign clouds, tests) [env:
+    /// MIRRORGUARD_AZURE_ENDPOINT; ignored by --demo].
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
     pub azure_endpoint: Option<String>,
 
     /// Leave the VM managed-identity probe (169.254.169.254) out of the Azure credential chain.
@@ -133,8 +144,19 @@ pub struct ScanArgs {
     )]
     pub gcp_projects: Vec<String>,
 
-    /// GCP Compute base URL (tests, private endpoints).
-    #[arg(long, value_name = "URL", env = "MIRRORGUARD_GCP_ENDPOINT", value_parser = parse_endpoint)]
+    /// GCP projects to leave out (reported `excluded`, never silently dropped).
+    #[arg(
+        long = "gcp-exclude-projects",
+        alias = "gcp-exclude-project",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_project
+    )]
+    pub gcp_exclude_projects: Vec<String>,
+
+    /// GCP Compute base URL (tests, private endpoints) [env: MIRRORGUARD_GCP_ENDPOINT; ignored
+    /// by --demo].
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
     pub gcp_endpoint: Option<String>,
 
     /// Timeout for each attempt of one API call.
@@ -191,14 +213,7 @@ fn parse_endpoint(text: &str) -> Result<String, String> {
 /// An Azure subscription id: a GUID.
 fn parse_subscription(text: &str) -> Result<String, String> {
     let id = text.trim();
-    let groups: Vec<&str> = id.split('-').collect();
-    let lengths = [8, 4, 4, 4, 12];
-    let is_guid = groups.len() == 5
-        && groups
-            .iter()
-            .zip(lengths)
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !is_guid {
+    if !is_guid(id) {
         return Err(format!(
             "{text:?} is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"
         ));
@@ -206,15 +221,26 @@ fn parse_subscription(text: &str) -> Result<String, String> {
     Ok(id.to_ascii_lowercase())
 }
 
-/// A GCP project id: 6–30 lower-case letters, digits and hyphens, starting with a letter.
+/// A GCP project id: 6–30 lower-case letters, digits and hyphens, starting with a letter,
+/// optionally behind the domain of a legacy domain-scoped project (`example.com:my-project`).
 fn parse_project(text: &str) -> Result<String, String> {
     let id = text.trim();
-    let valid = (6..=30).contains(&id.len())
-        && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
+    let (domain, name) = match id.split_once(':') {
+        Some((domain, name)) => (Some(domain), name),
+        None => (None, id),
+    };
+    let domain_ok = domain.is_none_or(|d| {
+        d.contains('.')
+            && d.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    });
+    let valid = domain_ok
+        && (6..=30).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.ends_with('-');
+        && !name.ends_with('-');
     if !valid {
         return Err(format!(
             "{text:?} is not a project id (6-30 lower-case letters, digits and hyphens, starting with a letter)"
@@ -230,8 +256,24 @@ fn parse_provider(text: &str) -> Result<Provider, String> {
 
 impl ScanArgs {
     /// The plain request the library runs. `color_by_default` is what `--color auto` means
-    /// here (a terminal without `NO_COLOR`), which only the binary can tell.
-    pub fn into_request(self, color_by_default: bool) -> ScanRequest {
+    /// here (a terminal without `NO_COLOR`), which only the binary can tell. The endpoint
+    /// variables are read here, not by clap, so that `--demo` ignores them entirely (an
+    /// ambient value, even a broken one, must not reach or break the demo); a broken one is a
+    /// usage error otherwise.
+    pub fn into_request(self, color_by_default: bool) -> Result<ScanRequest, String> {
+        let from_env = |flag: Option<String>, variable: &str| -> Result<Option<String>, String> {
+            if flag.is_some() || self.demo {
+                return Ok(flag);
+            }
+            match std::env::var(variable) {
+                Ok(value) if !value.trim().is_empty() => parse_endpoint(&value)
+                    .map(Some)
+                    .map_err(|e| format!("{variable}: {e}")),
+                _ => Ok(None),
+            }
+        };
+        let azure_endpoint = from_env(self.azure_endpoint.clone(), "MIRRORGUARD_AZURE_ENDPOINT")?;
+        let gcp_endpoint = from_env(self.gcp_endpoint.clone(), "MIRRORGUARD_GCP_ENDPOINT")?;
         let color = match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -242,7 +284,7 @@ impl ScanArgs {
             (None, true) => AllowlistSource::Builtin,
             (None, false) => AllowlistSource::File(PathBuf::from("allowlist.toml")),
         };
-        ScanRequest {
+        Ok(ScanRequest {
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
@@ -263,13 +305,15 @@ impl ScanArgs {
                 auth: AzureAuth::Chain {
                     managed_identity: !self.azure_no_managed_identity,
                 },
-                endpoint: self.azure_endpoint,
+                endpoint: azure_endpoint,
                 subscriptions: self.azure_subscriptions,
+                exclude: self.azure_exclude_subscriptions,
             },
             gcp: GcpSettings {
                 auth: GcpAuth::ApplicationDefault,
-                endpoint: self.gcp_endpoint,
+                endpoint: gcp_endpoint,
                 projects: self.gcp_projects,
+                exclude: self.gcp_exclude_projects,
             },
             tuning: Tuning {
                 timeout: self.timeout,
@@ -280,6 +324,6 @@ impl ScanArgs {
                 deadline: self.deadline,
             },
             now: self.now,
-        }
+        })
     }
 }

@@ -28,7 +28,9 @@ fn main() -> ExitCode {
 fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let request = args.into_request(to_terminal && !no_color);
+    let request = args
+        .into_request(to_terminal && !no_color)
+        .map_err(CommandError::Usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -117,6 +117,13 @@ impl Finding {
             account.unwrap_or(""),
             region.unwrap_or("")
         );
+        // ARM does not keep one spelling of an id between calls; the same finding must keep
+        // its fingerprint whichever spelling this run saw.
+        let identity = if provider == Some(Provider::Azure) {
+            identity.to_lowercase()
+        } else {
+            identity
+        };
         Finding {
             code,
             severity,
@@ -380,9 +387,9 @@ pub fn evaluate(
 /// When the vTAP's subscription was listed cleanly, or is not part of the scan at all (another
 /// tenant's, or one this identity cannot see), the destination cannot be checked and no
 /// approval can cover it: a violation (exit 1), like an unapproved mirror. When the vTAP's
-/// subscription is itself a coverage gap, the vTAP is merely unseen this time: the finding is
-/// kept at lower severity and the gap already makes the exit code 3 (CONTRACTS §1: missing
-/// because not scanned is unknown, never a conclusion).
+/// subscription is a coverage gap, or excluded or disabled on purpose, the vTAP is merely
+/// unseen this time: the finding is kept at lower severity and decides nothing (CONTRACTS §1:
+/// missing because not scanned is unknown, never a conclusion).
 fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> (Finding, bool) {
     let tap_subscription = orphan.tap_subscription.as_deref().unwrap_or("(unknown)");
     let row = coverage.iter().find(|row| {
@@ -405,12 +412,14 @@ fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> 
             "its subscription was listed and the vTAP is not in it (deleted, or hidden from this identity)".to_string(),
             true,
         ),
+        // Excluded or disabled on purpose: acknowledged as out of reach, not a conclusion.
         Some(row) => (
             format!(
-                "its subscription {tap_subscription} is {} in this scan",
-                row.status.as_str()
+                "its subscription {tap_subscription} is {} in this scan ({})",
+                row.status.as_str(),
+                row.detail.as_deref().unwrap_or("no detail")
             ),
-            true,
+            false,
         ),
         None => (
             format!("its subscription {tap_subscription} is not part of this scan"),

@@ -97,6 +97,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
             },
             endpoint: Some(cloud.endpoint()),
             subscriptions: request.azure.subscriptions.clone(),
+            exclude: request.azure.exclude.clone(),
         };
         gcp = GcpSettings {
             auth: GcpAuth::AuthorizedUser {
@@ -111,6 +112,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
             } else {
                 request.gcp.projects.clone()
             },
+            exclude: request.gcp.exclude.clone(),
         };
         now = now.or(Some(demo::now()));
         Some(cloud)
@@ -121,11 +123,11 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
 
     let targets = ScanTargets {
         providers: providers.clone(),
+        exclusions: exclusions(&allowlist, now, &azure, &gcp),
         aws,
         azure,
         gcp,
         tuning: request.tuning.clone(),
-        exclusions: exclusions(&allowlist, now),
         deadline_at,
     };
     let inventory = providers::scan(&targets).await;
@@ -203,8 +205,25 @@ pub fn load_allowlist(source: &AllowlistSource) -> Result<Allowlist, CommandErro
     }
 }
 
-fn exclusions(allowlist: &Allowlist, now: OffsetDateTime) -> Vec<ScopeExclusion> {
-    allowlist
+/// The scopes acknowledged as out of reach: unexpired `[[exclusions]]` entries, then the
+/// subscriptions and projects excluded on the command line.
+fn exclusions(
+    allowlist: &Allowlist,
+    now: OffsetDateTime,
+    azure: &AzureSettings,
+    gcp: &GcpSettings,
+) -> Vec<ScopeExclusion> {
+    let flagged = |provider: Provider, ids: &[String], flag: &str| -> Vec<ScopeExclusion> {
+        ids.iter()
+            .map(|id| ScopeExclusion {
+                provider,
+                account: id.clone(),
+                region: None,
+                detail: format!("excluded by {flag} on the command line"),
+            })
+            .collect()
+    };
+    let mut excluded: Vec<ScopeExclusion> = allowlist
         .exclusions
         .iter()
         .filter(|e| !e.meta.expires.as_ref().is_some_and(|x| x.has_passed(now)))
@@ -225,7 +244,18 @@ fn exclusions(allowlist: &Allowlist, now: OffsetDateTime) -> Vec<ScopeExclusion>
                     .unwrap_or_default()
             ),
         })
-        .collect()
+        .collect();
+    excluded.extend(flagged(
+        Provider::Azure,
+        &azure.exclude,
+        "--azure-exclude-subscriptions",
+    ));
+    excluded.extend(flagged(
+        Provider::Gcp,
+        &gcp.exclude,
+        "--gcp-exclude-projects",
+    ));
+    excluded
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, an fsync and a

@@ -8,7 +8,7 @@ use super::{
     matching::normalize_target, Allowlist, EngagementEntry, EntryMeta, ExclusionEntry, Expiry,
     Pattern, PrincipalEntry, TargetEntry,
 };
-use crate::model::{is_aws_account_id, is_region_name, Provider};
+use crate::model::{is_aws_account_id, is_guid, is_region_name, Provider};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::ops::Range;
@@ -652,16 +652,21 @@ impl<'t> Checker<'t> {
             Some((account, region)) => (account.to_string(), Some(region.to_string())),
             None => (scope.clone(), None),
         };
-        let region_ok = region.as_deref().is_none_or(is_region_name);
+        let region_ok = match provider {
+            // Azure listings are subscription-wide: a region could never match a scope.
+            Some(Provider::Azure) => region.is_none(),
+            _ => region.as_deref().is_none_or(is_region_name),
+        };
         let account_ok = match provider {
             Some(Provider::Aws) => is_aws_account_id(&account),
+            Some(Provider::Azure) => is_guid(&account),
             _ => !account.is_empty() && !account.contains('*'),
         };
         if !account_ok || !region_ok {
             self.error(
                 span,
                 format!(
-                    "{}: `scope` must be ACCOUNT or ACCOUNT:REGION (an AWS account is 12 digits; no wildcard), found {scope:?}",
+                    "{}: `scope` must be ACCOUNT or ACCOUNT:REGION (an AWS account is 12 digits; an Azure subscription is a GUID, without a region; no wildcard), found {scope:?}",
                     entry.reference
                 ),
             );

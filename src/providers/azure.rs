@@ -61,6 +61,8 @@ pub struct AzureSettings {
     pub endpoint: Option<String>,
     /// Subscriptions to scan; empty means every subscription the identity can see.
     pub subscriptions: Vec<String>,
+    /// Subscriptions to leave out (`--azure-exclude-subscriptions`): reported `excluded`.
+    pub exclude: Vec<String>,
 }
 
 /// What one subscription's listings returned.
@@ -165,20 +167,22 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         }
     };
 
-    let discovered = within(
+    let (subscriptions, listing_error) = within(
         targets.deadline_at,
         discover_subscriptions(&subscriptions_api, &settings.subscriptions, tuning),
     )
     .await
-    .unwrap_or_else(|| Err(deadline_passed("the subscription listing")));
-    let subscriptions = match discovered {
-        Ok(subscriptions) => subscriptions,
-        Err(error) => {
-            inventory.coverage.push(subscription_row(None, error));
-            return inventory;
-        }
-    };
-    if subscriptions.is_empty() {
+    .unwrap_or_else(|| {
+        (
+            Vec::new(),
+            Some(deadline_passed("the subscription listing")),
+        )
+    });
+    // A subscription listing cut short still scans what it listed; the subscriptions it never
+    // reached are one gap row with no account.
+    if let Some(error) = listing_error {
+        inventory.coverage.push(subscription_row(None, error));
+    } else if subscriptions.is_empty() {
         // An identity that sees no subscription scans nothing; that must not read as a clean
         // cloud.
         inventory.coverage.push(subscription_row(
@@ -187,7 +191,6 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
                 "NoSubscriptions: the identity can see no subscription; grant it Reader on the subscriptions to scan, or pass --azure-subscriptions",
             ),
         ));
-        return inventory;
     }
 
     let mut to_scan = Vec::new();
@@ -303,14 +306,18 @@ fn credential(
     }
 }
 
-/// The subscriptions to scan, with their state where the listing gave one. Named subscriptions
-/// are checked against the listing (a disabled one is `disabled`, not a gap); one the listing
-/// does not show is still scanned, and its own listing's answer decides its row.
+/// The subscriptions to scan, with their state where the listing gave one, and the error that
+/// cut the listing short. Named subscriptions are checked against the listing (a disabled one
+/// is `disabled`, not a gap); one the listing does not show is still scanned, and its own
+/// listing's answer decides its row, so with names a failed listing is no gap of its own.
 async fn discover_subscriptions(
     api: &azure_mgmt_subscription::package_2021_10::Client,
     requested: &[String],
     tuning: &Tuning,
-) -> Result<Vec<(String, Option<SubscriptionState>)>, ListingError> {
+) -> (
+    Vec<(String, Option<SubscriptionState>)>,
+    Option<ListingError>,
+) {
     let pages = api.subscriptions_client().list().into_stream().map(|page| {
         page.map(|page| (page.value, page.next_link))
             .map_err(|e| classify("Subscriptions.List", &e))
@@ -323,10 +330,7 @@ async fn discover_subscriptions(
         }
     }
     if requested.is_empty() {
-        if let Some(error) = listing.error {
-            return Err(error);
-        }
-        return Ok(listed.into_values().collect());
+        return (listed.into_values().collect(), listing.error);
     }
     let mut chosen: BTreeMap<String, (String, Option<SubscriptionState>)> = BTreeMap::new();
     for id in requested {
@@ -334,7 +338,7 @@ async fn discover_subscriptions(
         let entry = listed.get(&key).cloned().unwrap_or((id.clone(), None));
         chosen.insert(key, entry);
     }
-    Ok(chosen.into_values().collect())
+    (chosen.into_values().collect(), None)
 }
 
 /// Lists one subscription's vTAPs and network interfaces, every page of both.
@@ -436,10 +440,16 @@ fn join_subscriptions(listings: Vec<SubscriptionListing>) -> Inventory {
         );
     }
 
+    // A page served twice (a loop the guard stopped) lists a vTAP twice; ids are compared
+    // without case, like every Azure id here.
+    let mut seen_taps = std::collections::HashSet::new();
     for (subscription, tap) in taps {
         let Some(id) = tap.resource.id.clone() else {
             continue;
         };
+        if !seen_taps.insert(id.to_lowercase()) {
+            continue;
+        }
         let properties = tap.properties.clone().unwrap_or_default();
         // Sources from both sides: the NICs listed here, and the vTAP's own list of tap
         // configurations, which also names NICs in subscriptions this scan does not cover.

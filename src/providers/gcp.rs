@@ -24,7 +24,9 @@ use futures::StreamExt;
 use google_cloud_compute_v1::client::{NetworkFirewallPolicies, PacketMirrorings};
 use google_cloud_compute_v1::model::{FirewallPolicy, PacketMirroring};
 use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
-use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
+use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
+use google_cloud_gax::retry_result::RetryResult;
+use google_cloud_gax::retry_state::RetryState;
 use std::collections::BTreeMap;
 
 /// The public Compute Engine endpoint.
@@ -52,6 +54,8 @@ pub struct GcpSettings {
     pub endpoint: Option<String>,
     /// Projects to scan; empty means the environment's default project.
     pub projects: Vec<String>,
+    /// Projects to leave out (`--gcp-exclude-projects`): reported `excluded`.
+    pub exclude: Vec<String>,
 }
 
 /// What one project's listings returned, per scope key (`regions/R` or `global`).
@@ -189,7 +193,11 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         .collect()
         .await;
     for listing in listings {
-        inventory.extend(project_inventory(targets, listing));
+        let quota_project = match settings.auth {
+            GcpAuth::ApplicationDefault => adc.quota_project.as_deref(),
+            GcpAuth::AuthorizedUser { .. } => None,
+        };
+        inventory.extend(project_inventory(targets, listing, quota_project));
     }
     inventory
 }
@@ -221,9 +229,8 @@ fn build_credentials(
     })
 }
 
-/// The two Compute clients, sharing credentials, retry and timeout settings: 429
-/// `RESOURCE_EXHAUSTED` is retried as well as 503 `UNAVAILABLE` (the default retries only the
-/// latter), with exponential backoff, up to `--max-attempts`.
+/// The two Compute clients, sharing credentials, retry and timeout settings: see
+/// [`ListRetryPolicy`]; exponential backoff, up to `--max-attempts`.
 async fn build_clients(
     endpoint: &str,
     credentials: google_cloud_auth::credentials::Credentials,
@@ -241,11 +248,7 @@ async fn build_clients(
             .build()
             .map_err(|e| ListingError::failed(format!("ClientError: {e}")))
     };
-    let retry = || {
-        Aip194Strict
-            .continue_on_too_many_requests()
-            .with_attempt_limit(tuning.max_attempts.max(1))
-    };
+    let retry = || ListRetryPolicy.with_attempt_limit(tuning.max_attempts.max(1));
     let mirrorings = PacketMirrorings::builder()
         .with_endpoint(endpoint)
         .with_credentials(credentials.clone())
@@ -265,6 +268,26 @@ async fn build_clients(
         .await
         .map_err(|e| ListingError::failed(format!("ClientError: {}", one_line(&e.to_string()))))?;
     Ok((mirrorings, policies))
+}
+
+/// What the Compute clients retry: everything AIP-194 calls retryable (503 `UNAVAILABLE`,
+/// connection errors), plus 429 `RESOURCE_EXHAUSTED` — GCP's throttling signal, which the
+/// default policy gives up on — and the other 5xx answers (500 `INTERNAL`, 502, 504). AIP-194
+/// holds those back because a write may have happened; these are read-only list calls, so
+/// retrying them is safe, and CONTRACTS §1 asks for 5xx to fail only after retries.
+#[derive(Debug)]
+struct ListRetryPolicy;
+
+impl RetryPolicy for ListRetryPolicy {
+    fn on_error(&self, state: &RetryState, error: google_cloud_gax::error::Error) -> RetryResult {
+        let retryable_status = error
+            .http_status_code()
+            .is_some_and(|code| code == 429 || (500..600).contains(&code));
+        if state.idempotent && retryable_status {
+            return RetryResult::Continue(error);
+        }
+        Aip194Strict.on_error(state, error)
+    }
 }
 
 /// The projects to scan: the ones named, else the environment's default project. (Discovering
@@ -429,9 +452,33 @@ fn scope_warning(code: &str, message: Option<&str>) -> Option<ListingError> {
 }
 
 /// Turns one project's listings into mirrors and coverage rows.
-fn project_inventory(targets: &ScanTargets, listing: ProjectListing) -> Inventory {
+fn project_inventory(
+    targets: &ScanTargets,
+    listing: ProjectListing,
+    quota_project: Option<&str>,
+) -> Inventory {
     let mut inventory = Inventory::default();
-    let project = listing.project;
+    let project = listing.project.clone();
+    // With a quota project other than the scanned one, Google checks the API is enabled in the
+    // quota project (`x-goog-user-project`): a SERVICE_DISABLED answer may be about it, and
+    // taking it as "this project is disabled" would turn a scan that read nothing into a clean
+    // one. It stays a gap.
+    let ambiguous = |error: ListingError| {
+        match quota_project {
+        Some(quota) if error.status == CoverageStatus::Disabled && quota != project => {
+            ListingError::failed(format!(
+                "{}; the credentials' quota project {quota} may be the one without the API, so this is not taken as {project} being disabled",
+                error.detail
+            ))
+        }
+        _ => error,
+    }
+    };
+    let listing = ProjectListing {
+        mirroring_error: listing.mirroring_error.map(ambiguous),
+        policy_error: listing.policy_error.map(ambiguous),
+        ..listing
+    };
     for (key, mirroring) in listing.mirrorings {
         inventory
             .mirrors
@@ -799,14 +846,17 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
         .unwrap_or_default();
     let detail = format!("{code}: {operation}{answered}{message}");
     // A project whose Compute API is switched off holds no Compute resources: out of reach on
-    // purpose, not a gap (CONTRACTS §1). Google says so in the error details; the message
-    // wording is the fallback for bodies without them.
+    // purpose, not a gap (CONTRACTS §1). Only Google's structured reason for Compute counts
+    // (the same words about another API, or in a message alone, prove nothing); whether the
+    // disabled consumer is the scanned project is settled in `project_inventory`.
     let service_disabled = status.is_some_and(|s| {
         s.details.iter().any(|d| {
-            matches!(d, google_cloud_gax::error::rpc::StatusDetails::ErrorInfo(info) if info.reason == "SERVICE_DISABLED")
+            matches!(d, google_cloud_gax::error::rpc::StatusDetails::ErrorInfo(info)
+                if info.reason == "SERVICE_DISABLED"
+                    && info.metadata.get("service").map(String::as_str) == Some("compute.googleapis.com"))
         })
     });
-    if service_disabled || message.contains("has not been used in project") {
+    if service_disabled {
         return ListingError {
             status: CoverageStatus::Disabled,
             detail: format!("SERVICE_DISABLED: the Compute Engine API is disabled{message}"),
@@ -830,6 +880,9 @@ struct AdcFile {
     email: Option<String>,
     client_id: Option<String>,
     project: Option<String>,
+    /// The project Google bills and checks API enablement against, when it is not the
+    /// resource's own (`quota_project_id`, or `GOOGLE_CLOUD_QUOTA_PROJECT`).
+    quota_project: Option<String>,
 }
 
 impl AdcFile {
@@ -863,6 +916,10 @@ impl AdcFile {
             email: text("client_email").or(impersonated),
             client_id: text("client_id"),
             project: text("project_id").or_else(|| text("quota_project_id")),
+            quota_project: std::env::var("GOOGLE_CLOUD_QUOTA_PROJECT")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .or_else(|| text("quota_project_id")),
         }
     }
 

@@ -95,6 +95,9 @@ fn each_error_class_names_its_line_and_column() {
         ("duplicate", &format!("{VALID_ENTRY}{VALID_ENTRY}"), "10:1: targets[2]: duplicate of targets[1] (line 2)"),
         ("bad engagement window", "[[engagements]]\nactor = \"arn:aws:iam::1:role/red\"\nstarts = 2026-12-05T00:00:00Z\nends = 2026-12-01T00:00:00Z\nticket = \"RT\"\nowner = \"o\"\n", "4:8: engagements[1]: `ends` must be after `starts`"),
         ("bad exclusion account", "[[exclusions]]\nprovider = \"aws\"\nscope = \"1111:us-east-1\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:9: exclusions[1]: `scope` must be ACCOUNT or ACCOUNT:REGION"),
+        ("azure exclusion with a region", "[[exclusions]]\nprovider = \"azure\"\nscope = \"11111111-1111-4111-8111-111111111111:westeurope\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:9: exclusions[1]: `scope` must be ACCOUNT or ACCOUNT:REGION"),
+        ("azure nic instead of ip configuration", "[[targets]]\nprovider = \"azure\"\ntarget = \"/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic1\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:10: targets[1]: "),
+        ("gcp target that is not a collector", "[[targets]]\nprovider = \"gcp\"\ntarget = \"projects/p/global/networks/vpc\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:10: targets[1]: "),
         ("bad exclusion scope", "[[exclusions]]\nprovider = \"aws\"\nscope = \"111122223333:\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-01\n", "3:9: exclusions[1]: `scope` must be ACCOUNT or ACCOUNT:REGION"),
     ];
     for (what, text, expected) in cases {

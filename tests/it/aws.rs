@@ -409,8 +409,14 @@ fn by_default_every_cloud_without_credentials_is_a_failed_row() {
     // The Azure chain never tried the VM managed-identity address (the test environment
     // leaves it out), and the GCP metadata lookup went to a closed loopback port.
     let azure = rows[1]["detail"].as_str().unwrap();
-    assert!(!azure.contains("virtual machine managed identity"), "{azure}");
-    assert!(azure.contains("Azure CLI"), "the rest of the chain was tried: {azure}");
+    assert!(
+        !azure.contains("virtual machine managed identity"),
+        "{azure}"
+    );
+    assert!(
+        azure.contains("Azure CLI"),
+        "the rest of the chain was tried: {azure}"
+    );
 }
 
 #[test]

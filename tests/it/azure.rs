@@ -333,6 +333,10 @@ destination_ip_configuration = "/subscriptions/{HIDDEN}/resourceGroups/rg-x/prov
     );
     let cloud = TestCloud::start(&world(&extra));
     let run = azure_scan(&cloud, &approve_all(), &[]);
+    assert_eq!(
+        run.code, 0,
+        "staged infrastructure is reported, not a violation"
+    );
     let report = run.json();
     let staged = report["staged"].as_array().unwrap();
     assert_eq!(staged.len(), 1, "{staged:#?}");
@@ -369,10 +373,77 @@ fn an_excluded_subscription_is_acknowledged_and_not_called() {
         SINGLE.to_uppercase()
     );
     let run = azure_scan(&cloud, &allowlist, &[]);
+    // nic-db-1 (in the scanned subscription) taps into the excluded one's vTAP: unseen on
+    // purpose, so reported, but not a violation.
+    assert_eq!(run.code, 0, "{}", run.stdout);
     let report = run.json();
+    let orphan = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "orphan-tap-configuration")
+        .expect("the NIC tapped into the excluded subscription is reported");
+    assert_eq!(orphan["severity"], "medium");
+    assert!(orphan["message"].as_str().unwrap().contains("excluded"));
     let excluded = row(&report, SINGLE);
     assert_eq!(excluded["status"], "excluded", "{excluded}");
     assert!(excluded["detail"].as_str().unwrap().contains("CLOUD-9"));
     assert_eq!(cloud.count_in("virtualNetworkTaps", SINGLE), 0);
     assert_eq!(row(&report, PAGED)["status"], "scanned");
+}
+
+#[test]
+fn a_subscription_listing_cut_short_scans_what_it_listed_and_reports_the_rest() {
+    let extra = "\n[[azure.faults]]\naction = \"subscriptions\"\nkind = \"token-loop\"\n";
+    let cloud = TestCloud::start(&world(extra));
+    let run = azure_scan(&cloud, &approve_all(), &[]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let report = run.json();
+    let rows = report["coverage"].as_array().unwrap();
+    let gap = rows
+        .iter()
+        .find(|r| r["account"].is_null())
+        .expect("a row for the subscriptions never reached");
+    assert_eq!(gap["status"], "failed");
+    assert!(gap["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("PaginationLoop"));
+    assert_eq!(row(&report, PAGED)["status"], "scanned", "{rows:#?}");
+    assert!(!report["mirrors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn excluding_a_subscription_on_the_command_line_is_reported_not_dropped() {
+    let cloud = TestCloud::start(&world(""));
+    let run = azure_scan(
+        &cloud,
+        &approve_all(),
+        &["--azure-exclude-subscription", SINGLE],
+    );
+    let report = run.json();
+    let excluded = row(&report, SINGLE);
+    assert_eq!(excluded["status"], "excluded", "{excluded}");
+    assert!(excluded["detail"]
+        .as_str()
+        .unwrap()
+        .contains("--azure-exclude-subscriptions"));
+    assert_eq!(cloud.count_in("virtualNetworkTaps", SINGLE), 0);
+}
+
+#[test]
+fn throttling_waits_for_retry_after() {
+    // The mock answers 429 with `Retry-After: 1`; a client that ignored it would retry after
+    // the 10 ms backoff the tests configure. (A lower bound only: slow machines cannot fail it.)
+    let extra = format!("\n[[azure.faults]]\naccount = \"{SINGLE}\"\naction = \"virtualNetworkTaps\"\nkind = \"throttled\"\ntimes = 1\n");
+    let cloud = TestCloud::start(&world(&extra));
+    let started = std::time::Instant::now();
+    let run = azure_scan(&cloud, &approve_all(), &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(cloud.count_in("virtualNetworkTaps", SINGLE), 2);
+    assert!(
+        elapsed >= std::time::Duration::from_millis(950),
+        "retried after {elapsed:?}, before Retry-After"
+    );
 }

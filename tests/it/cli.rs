@@ -13,7 +13,10 @@ fn demo(args: &[&str]) -> crate::support::Run {
         .env("AWS_ACCESS_KEY_ID", "AKIAAMBIENT000000000")
         .env("AWS_SECRET_ACCESS_KEY", "ambient")
         .env("AWS_PROFILE", "does-not-exist")
-        .env("MIRRORGUARD_AZURE_ENDPOINT", "http://127.0.0.1:9")
+        .env(
+            "MIRRORGUARD_AZURE_ENDPOINT",
+            "not a url: the demo must not even read it",
+        )
         .env("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9")
         .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000000")
         .env("AZURE_CLIENT_ID", "ambient")
@@ -277,5 +280,22 @@ fn an_unwritable_output_is_exit_2_and_leaves_nothing_behind() {
     assert_eq!(result.code, 2, "{}", result.stderr);
     assert!(result.stderr.contains("cannot write"), "{}", result.stderr);
     assert!(!out.exists());
+    assert!(result.stdout.is_empty());
+}
+
+#[test]
+fn a_broken_endpoint_variable_is_a_usage_error_outside_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("allowlist.toml"), "").unwrap();
+    let mut cmd = command(dir.path());
+    cmd.env("MIRRORGUARD_GCP_ENDPOINT", "compute.example")
+        .args(["scan", "--provider", "gcp"]);
+    let result = run(cmd);
+    assert_eq!(result.code, 2, "{}", result.stdout);
+    assert!(
+        result.stderr.contains("MIRRORGUARD_GCP_ENDPOINT"),
+        "{}",
+        result.stderr
+    );
     assert!(result.stdout.is_empty());
 }

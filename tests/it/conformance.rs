@@ -23,6 +23,10 @@ pub enum Fault {
     Malformed,
     Hang,
     TokenLoop,
+    /// A delay of `ms` before every answer of the scope.
+    Slow {
+        ms: u64,
+    },
 }
 
 impl Fault {
@@ -34,6 +38,16 @@ impl Fault {
             Fault::Malformed => "malformed",
             Fault::Hang => "hang",
             Fault::TokenLoop => "token-loop",
+            Fault::Slow { .. } => "slow",
+        }
+    }
+
+    /// The fault's extra world keys (`times`, `ms`).
+    fn extra_keys(self) -> String {
+        match self {
+            Fault::Throttled { times } => format!("times = {times}\n"),
+            Fault::Slow { ms } => format!("ms = {ms}\n"),
+            _ => String::new(),
         }
     }
 }
@@ -82,7 +96,23 @@ fn run<F: Fixture>(fault: Option<(Fault, ScopeId)>, extra: &[&str]) -> (TestClou
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = scan(&cloud, home.path(), &args);
+    if let Ok(report) = serde_json::from_str::<Value>(&run.stdout) {
+        exactly_one_row_per_scope(&report);
+    }
     (cloud, run)
+}
+
+/// CONTRACTS §1: every scope ends in exactly one coverage row, whatever happened to it.
+fn exactly_one_row_per_scope(report: &Value) {
+    let mut seen = std::collections::HashSet::new();
+    for row in report["coverage"].as_array().expect("coverage") {
+        let key = (
+            row["provider"].to_string(),
+            row["account"].to_string(),
+            row["region"].to_string(),
+        );
+        assert!(seen.insert(key), "two rows for one scope: {row}");
+    }
 }
 
 fn detail(row: &Value) -> &str {
@@ -206,7 +236,7 @@ pub fn server_errors_are_failed_after_retries<F: Fixture>() {
     if !F::supports(Fault::Failing) {
         return;
     }
-    let (_cloud, run) = run::<F>(
+    let (cloud, run) = run::<F>(
         Some((Fault::Failing, ScopeId::Single)),
         &["--max-attempts", "2"],
     );
@@ -214,6 +244,40 @@ pub fn server_errors_are_failed_after_retries<F: Fixture>() {
     let row = F::row(&run.json(), ScopeId::Single);
     assert_eq!(row["status"], "failed", "{row}");
     assert!(detail(&row).starts_with(F::SERVER_ERROR_CODE), "{row}");
+    assert_eq!(
+        F::listing_requests(&cloud, ScopeId::Single),
+        2,
+        "the listing was tried --max-attempts times"
+    );
+}
+
+pub fn the_deadline_fails_what_is_unfinished_and_keeps_the_rest<F: Fixture>() {
+    if !F::supports(Fault::Slow { ms: 5000 }) {
+        return;
+    }
+    let fault = Some((Fault::Slow { ms: 5000 }, ScopeId::Single));
+    let (_cloud, run) = run::<F>(fault, &["--deadline", "1500ms"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let row = F::row(&report, ScopeId::Single);
+    assert_eq!(row["status"], "failed", "{row}");
+    assert!(detail(&row).starts_with("Deadline"), "{row}");
+    assert_eq!(F::row(&report, ScopeId::Paged)["status"], "scanned");
+    assert_eq!(
+        F::mirrors_in(&report, ScopeId::Paged).len(),
+        F::PAGED_MIRRORS
+    );
+}
+
+pub fn the_page_cap_is_a_failed_scope<F: Fixture>() {
+    let (_cloud, run) = run::<F>(None, &["--max-pages", "2"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let row = F::row(&report, ScopeId::Paged);
+    assert_eq!(row["status"], "failed", "{row}");
+    assert!(detail(&row).starts_with("PageCap"), "{row}");
+    assert!(!F::mirrors_in(&report, ScopeId::Paged).is_empty());
+    assert_eq!(F::row(&report, ScopeId::Single)["status"], "scanned");
 }
 
 pub fn a_hang_ends_at_the_per_call_timeout<F: Fixture>() {
@@ -308,6 +372,14 @@ macro_rules! conformance {
             fn a_pagination_loop_stops_and_keeps_what_it_saw() {
                 super::a_pagination_loop_stops_and_keeps_what_it_saw::<$fixture>()
             }
+            #[test]
+            fn the_deadline_fails_what_is_unfinished_and_keeps_the_rest() {
+                super::the_deadline_fails_what_is_unfinished_and_keeps_the_rest::<$fixture>()
+            }
+            #[test]
+            fn the_page_cap_is_a_failed_scope() {
+                super::the_page_cap_is_a_failed_scope::<$fixture>()
+            }
         }
     };
 }
@@ -340,10 +412,7 @@ impl Fixture for Aws {
                     Fault::TokenLoop => "action = \"DescribeTrafficMirrorSessions\"\n",
                     _ => "",
                 };
-                let times = match fault {
-                    Fault::Throttled { times } => format!("times = {times}\n"),
-                    _ => String::new(),
-                };
+                let times = fault.extra_keys();
                 format!(
                     "\n[[aws.faults]]\nregion = \"{}\"\n{action}kind = \"{}\"\n{times}",
                     Self::region(scope),
@@ -531,10 +600,7 @@ fn cloud_fault(
         Fault::TokenLoop => format!("action = \"{paged_action}\"\n"),
         _ => String::new(),
     };
-    let times = match fault {
-        Fault::Throttled { times } => format!("times = {times}\n"),
-        _ => String::new(),
-    };
+    let times = fault.extra_keys();
     format!(
         "\n[[{provider}.faults]]\naccount = \"{}\"\n{action}kind = \"{}\"\n{times}",
         account(scope),

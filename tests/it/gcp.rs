@@ -352,3 +352,51 @@ fn an_excluded_region_is_acknowledged_and_an_excluded_project_not_called() {
     assert_eq!(row(&report, SINGLE, None)["status"], "excluded");
     assert_eq!(cloud.count_in("packetMirrorings.aggregatedList", SINGLE), 0);
 }
+
+#[test]
+fn service_disabled_with_another_quota_project_stays_a_gap() {
+    // With a quota project, Google checks API enablement there: the 403 may not be about the
+    // scanned project, so it must not read as a disabled (clean) project.
+    let cloud = TestCloud::start(&world("").replace(
+        "regions = [\"europe-west1\"]",
+        "regions = [\"europe-west1\"]\ncompute_api_disabled = true",
+    ));
+    let (home, _) = home_with_allowlist(&approve_all());
+    let mut cmd = crate::support::command(home.path());
+    crate::support::with_cloud_credentials(&mut cmd, &cloud, home.path());
+    cmd.env("GOOGLE_CLOUD_QUOTA_PROJECT", "billing-project")
+        .args([
+            "scan",
+            "--provider",
+            "gcp",
+            "--format",
+            "json",
+            "--gcp-projects",
+            SINGLE,
+            "--now",
+            "2026-11-15",
+        ]);
+    let run = crate::support::run(cmd);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let report = run.json();
+    let whole = row(&report, SINGLE, None);
+    assert_eq!(whole["status"], "failed", "{whole}");
+    let detail = whole["detail"].as_str().unwrap();
+    assert!(detail.starts_with("SERVICE_DISABLED"), "{detail}");
+    assert!(detail.contains("billing-project"), "{detail}");
+}
+
+#[test]
+fn excluding_a_project_on_the_command_line_is_reported_not_dropped() {
+    let cloud = TestCloud::start(&world(""));
+    let run = gcp_scan(&cloud, &approve_all(), &["--gcp-exclude-projects", SINGLE]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let report = run.json();
+    let excluded = row(&report, SINGLE, None);
+    assert_eq!(excluded["status"], "excluded");
+    assert!(excluded["detail"]
+        .as_str()
+        .unwrap()
+        .contains("--gcp-exclude-projects"));
+    assert_eq!(cloud.count_in("packetMirrorings.aggregatedList", SINGLE), 0);
+}
