@@ -137,6 +137,8 @@ pub struct Mirror {
     pub vni: Option<i64>,
     /// Evaluation order among mirrors of the same source (AWS session number, GCP priority).
     pub priority: Option<i64>,
+    /// The VPC network the mirror belongs to, where the provider names one (GCP).
+    pub network: Option<String>,
 }
 
 impl Mirror {

@@ -484,6 +484,7 @@ fn join_region(
             tags,
             vni: session.virtual_network_id().map(i64::from),
             priority: session.session_number().map(i64::from),
+            network: None,
         });
     }
 

@@ -501,6 +501,7 @@ fn join_subscriptions(listings: Vec<SubscriptionListing>) -> Inventory {
             tags,
             vni: None,
             priority: None,
+            network: None,
         });
     }
 

@@ -619,10 +619,6 @@ fn mirroring_mirror(project: &str, scope_key: &str, mirroring: PacketMirroring) 
         .as_ref()
         .and_then(|n| n.url.as_deref())
         .map(|url| normalize_target(Provider::Gcp, url));
-    let mut tags = BTreeMap::new();
-    if let Some(network) = network {
-        tags.insert("network".to_string(), network);
-    }
 
     Mirror {
         provider: Provider::Gcp,
@@ -638,9 +634,11 @@ fn mirroring_mirror(project: &str, scope_key: &str, mirroring: PacketMirroring) 
         target,
         filter,
         description: mirroring.description.clone(),
-        tags,
+        // Packet mirroring policies carry no labels.
+        tags: BTreeMap::new(),
         vni: None,
         priority: mirroring.priority.map(i64::from),
+        network,
     }
 }
 
@@ -751,6 +749,8 @@ fn policy_mirrors(project: &str, policy: &FirewallPolicy) -> Vec<Mirror> {
             tags: BTreeMap::new(),
             vni: None,
             priority: Some(i64::from(priority)),
+            // A policy may be associated with several networks: they are its sources.
+            network: None,
         });
     }
     mirrors

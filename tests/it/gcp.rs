@@ -154,6 +154,11 @@ fn every_region_of_every_page_is_a_row_and_collectors_are_normalised() {
         .any(|(kind, id)| kind == "instance" && id.ends_with("/instances/vm-3")));
     assert!(m["sources"][0]["direction"] == "ingress");
     assert_eq!(m["priority"], 3);
+    assert_eq!(
+        m["network"],
+        format!("projects/{PAGED}/global/networks/vpc-main")
+    );
+    assert_eq!(m["tags"], serde_json::json!({}));
     assert!(m["filter"]["accept"][0]
         .as_str()
         .unwrap()
