@@ -1,6 +1,8 @@
 //! Command-line definitions. Clap lives only here: arguments become plain request structs that
 //! the rest of the library understands.
 
+use crate::audit::command::{AuditRequest, AuditSettings};
+use crate::audit::RuleChoice;
 use crate::model::{is_guid, is_region_name, Provider};
 use crate::providers::aws::{AwsAuth, AwsSettings};
 use crate::providers::azure::{AzureAuth, AzureSettings};
@@ -31,9 +33,139 @@ pub enum Command {
     /// List every traffic mirror through the providers' live APIs and check its destination
     /// against the allowlist.
     Scan(Box<ScanArgs>),
+    /// Check audit logs (CloudTrail, GCP Cloud Audit Logs, Azure Activity Log, Chronicle UDM)
+    /// for who created, changed or deleted mirroring, and whether the allowlist sanctions it.
+    Audit(Box<AuditArgs>),
     /// Work with allowlist.toml.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleArg {
+    /// The catalogue: exact operation names, outcome-aware, one change one event.
+    Corrected,
+    /// The original Chronicle YARA-L rule exactly as written (to compare what it misses).
+    Seed,
+}
+
+/// A time bound: an RFC 3339 instant, a date, or a duration back from now (`24h`, `7d`).
+#[derive(Debug, Clone, Copy)]
+pub enum TimeBound {
+    At(OffsetDateTime),
+    Ago(Duration),
+}
+
+impl TimeBound {
+    pub fn resolve(self, now: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            TimeBound::At(t) => t,
+            TimeBound::Ago(d) => now
+                .checked_sub(time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Inputs read at once by default: one per core.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn parse_time_bound(text: &str) -> Result<TimeBound, String> {
+    let text = text.trim();
+    if text.ends_with(['s', 'm', 'h', 'd'])
+        && text.starts_with(|c: char| c.is_ascii_digit())
+        && !text.contains('-')
+    {
+        return parse_duration(text).map(TimeBound::Ago);
+    }
+    parse_instant(text).map(TimeBound::At)
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Log files and directories (walked recursively; `.gz` and plain), or `-` for standard
+    /// input. The format of each file is detected.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+
+    /// The allowlist whose [[principals]] and [[engagements]] sanction changes.
+    #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
+    pub allowlist: PathBuf,
+
+    /// Which rule evaluates the records.
+    #[arg(long, value_enum, default_value_t = RuleArg::Corrected)]
+    pub rule: RuleArg,
+
+    /// Only changes at or after this time: RFC 3339, a date, or a duration back from now (24h).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub since: Option<TimeBound>,
+
+    /// Only changes before this time (same forms as --since).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub until: Option<TimeBound>,
+
+    /// Unsanctioned failed attempts (refused calls, DryRun probes) exit 1 too.
+    #[arg(long)]
+    pub fail_on_attempts: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Colour in the table: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Files read at once (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
+
+    /// Pin the clock (RFC 3339 or YYYY-MM-DD) so reports are reproducible.
+    #[arg(long, value_parser = parse_instant, hide = true)]
+    pub now: Option<OffsetDateTime>,
+}
+
+impl AuditArgs {
+    /// The plain request the library runs; `color_by_default` as for [`ScanArgs::into_request`].
+    pub fn into_request(self, color_by_default: bool) -> Result<AuditRequest, String> {
+        let now = self.now.unwrap_or_else(OffsetDateTime::now_utc);
+        let since = self.since.map(|b| b.resolve(now));
+        let until = self.until.map(|b| b.resolve(now));
+        if let (Some(since), Some(until)) = (since, until) {
+            if until <= since {
+                return Err("--until must be after --since".to_string());
+            }
+        }
+        Ok(AuditRequest {
+            paths: self.paths,
+            allowlist: AllowlistSource::File(self.allowlist),
+            rule: match self.rule {
+                RuleArg::Corrected => RuleChoice::Corrected,
+                RuleArg::Seed => RuleChoice::Seed,
+            },
+            format: match self.format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Json => Format::Json,
+            },
+            output: self.output,
+            color: match self.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => color_by_default,
+            },
+            since,
+            until,
+            fail_on_attempts: self.fail_on_attempts,
+            workers: self.jobs.map_or_else(default_workers, |n| n as usize),
+            now: Some(now),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +316,24 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 1000, hide = true)]
     pub max_pages: usize,
 
+    /// Audit logs to check with the scan and correlate with the inventory (who created each
+    /// mirror, mirrors created and deleted between scans, retargeted mirrors). Files or
+    /// directories; repeat the flag for several.
+    #[arg(long = "audit", value_name = "PATH")]
+    pub audit: Vec<String>,
+
+    /// Only audit records at or after this time: RFC 3339, a date, or a duration back (7d).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub since: Option<TimeBound>,
+
+    /// Only audit records before this time (same forms as --since).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub until: Option<TimeBound>,
+
+    /// Unsanctioned failed attempts in the audit logs exit 1 too.
+    #[arg(long)]
+    pub fail_on_attempts: bool,
+
     /// Pin the clock (RFC 3339 or YYYY-MM-DD) so reports are reproducible.
     #[arg(long, value_parser = parse_instant, hide = true)]
     pub now: Option<OffsetDateTime>,
@@ -279,6 +429,11 @@ impl ScanArgs {
             ColorArg::Never => false,
             ColorArg::Auto => color_by_default,
         };
+        // Durations in --since/--until count back from the pinned clock when there is one.
+        let audit_now = self
+            .now
+            .or_else(|| self.demo.then(crate::demo::now))
+            .unwrap_or_else(OffsetDateTime::now_utc);
         let allowlist = match (self.allowlist, self.demo) {
             (Some(path), _) => AllowlistSource::File(path),
             (None, true) => AllowlistSource::Builtin,
@@ -324,6 +479,14 @@ impl ScanArgs {
                 deadline: self.deadline,
             },
             now: self.now,
+            audit_paths: self.audit,
+            audit: AuditSettings {
+                rule: RuleChoice::Corrected,
+                since: self.since.map(|b| b.resolve(audit_now)),
+                until: self.until.map(|b| b.resolve(audit_now)),
+                fail_on_attempts: self.fail_on_attempts,
+                workers: default_workers(),
+            },
         })
     }
 }

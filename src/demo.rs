@@ -30,6 +30,26 @@ pub fn now() -> OffsetDateTime {
     time::macros::datetime!(2026-11-15 12:00:00 UTC)
 }
 
+/// The demo's audit logs, one per provider, in the providers' own export formats: they tell
+/// who made the demo estate's mirrors, and show a mirror that lived between two scans.
+pub fn audit_logs() -> Vec<crate::audit::sources::InputPath> {
+    use crate::audit::sources::InputPath;
+    vec![
+        InputPath::Embedded {
+            name: "<demo>/cloudtrail/111122223333_us-east-1.json",
+            bytes: include_bytes!("../mocks/worlds/demo-audit/cloudtrail.json"),
+        },
+        InputPath::Embedded {
+            name: "<demo>/azure/activity-log.json",
+            bytes: include_bytes!("../mocks/worlds/demo-audit/azure-activity.json"),
+        },
+        InputPath::Embedded {
+            name: "<demo>/gcp/cloudaudit-activity.json",
+            bytes: include_bytes!("../mocks/worlds/demo-audit/gcp-audit.json"),
+        },
+    ]
+}
+
 /// Starts the demo mock cloud on an ephemeral loopback port.
 pub async fn start_cloud() -> std::io::Result<MockCloud> {
     let world = World::from_toml(WORLD).map_err(std::io::Error::other)?;

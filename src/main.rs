@@ -1,7 +1,7 @@
 //! The `mirrorguard` binary: parse arguments, run the command, map the outcome to an exit code.
 
 use clap::Parser;
-use mirrorguard::cli::{AllowlistCommand, Cli, Command, ScanArgs};
+use mirrorguard::cli::{AllowlistCommand, AuditArgs, Cli, Command, ScanArgs};
 use mirrorguard::scan::{self, CommandError};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(*args),
+        Command::Audit(args) => run_audit(*args),
         Command::Allowlist(AllowlistCommand::Init { path }) => mirrorguard::template::init(&path)
             .map(|message| {
                 eprintln!("{message}");
@@ -23,6 +24,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let request = args
+        .into_request(to_terminal && !no_color)
+        .map_err(CommandError::Usage)?;
+    let mut stdout = std::io::stdout().lock();
+    mirrorguard::audit::command::run(request, &mut stdout)
 }
 
 fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {

@@ -40,7 +40,7 @@ impl Severity {
     }
 
     /// One step less severe (for mirrors that exist but are switched off).
-    fn lowered(self) -> Severity {
+    pub fn lowered(self) -> Severity {
         match self {
             Severity::Critical => Severity::High,
             Severity::High => Severity::Medium,
@@ -159,7 +159,7 @@ fn entry_finding(
     finding
 }
 
-fn fingerprint(identity: &str) -> String {
+pub(crate) fn fingerprint(identity: &str) -> String {
     format!("{:x}", Sha256::digest(identity.as_bytes()))[..16].to_string()
 }
 
@@ -186,6 +186,8 @@ pub struct Report {
     /// A NIC is mirrored into a vTAP whose subscription was listed, or not part of the scan,
     /// and the vTAP is not there: a destination nobody can check (see `orphan_finding`).
     pub orphan_violation: bool,
+    /// The audit-log check run with the scan (`scan --audit`), correlated with the inventory.
+    pub audit: Option<crate::audit::correlate::ScanAudit>,
 }
 
 impl Report {
@@ -193,7 +195,9 @@ impl Report {
     pub fn exit_code(&self) -> u8 {
         if self.has_violation() {
             1
-        } else if self.coverage.iter().any(|row| row.status.is_gap()) {
+        } else if self.coverage.iter().any(|row| row.status.is_gap())
+            || self.audit.as_ref().is_some_and(|a| a.lost_input())
+        {
             3
         } else {
             0
@@ -205,6 +209,7 @@ impl Report {
             .iter()
             .any(|m| m.verdict != MirrorVerdict::Approved)
             || self.orphan_violation
+            || self.audit.as_ref().is_some_and(|a| a.has_violation())
     }
 }
 
@@ -379,6 +384,7 @@ pub fn evaluate(
         coverage: inventory.coverage,
         findings,
         orphan_violation,
+        audit: None,
     }
 }
 

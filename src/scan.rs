@@ -2,6 +2,8 @@
 //! evaluate, and write the report. Returns the exit code CONTRACTS §6 assigns.
 
 use crate::allowlist::{self, Allowlist, AllowlistErrors};
+use crate::audit::command::AuditSettings;
+use crate::audit::sources as audit_sources;
 use crate::demo;
 use crate::model::Provider;
 use crate::posture;
@@ -41,6 +43,11 @@ pub struct ScanRequest {
     pub tuning: Tuning,
     /// The one clock: `None` means the system time (the demo pins its own).
     pub now: Option<OffsetDateTime>,
+    /// Audit logs to check and correlate with the inventory (`--audit PATH…`); the demo
+    /// brings its own.
+    pub audit_paths: Vec<String>,
+    /// How those logs are read (window, attempts).
+    pub audit: AuditSettings,
 }
 
 /// Why a command stopped before producing a report (all exit 2).
@@ -130,8 +137,28 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         tuning: request.tuning.clone(),
         deadline_at,
     };
+    // Log inputs are checked before any cloud is called: a typo in a path is a usage error.
+    let audit_inputs = if request.demo {
+        Some((demo::audit_logs(), Vec::new()))
+    } else if request.audit_paths.is_empty() {
+        None
+    } else {
+        let (inputs, unreadable) = audit_sources::expand(&request.audit_paths);
+        if inputs.is_empty() {
+            return Err(CommandError::Usage(format!(
+                "--audit: no log file could be read under {}",
+                request.audit_paths.join(", ")
+            )));
+        }
+        Some((inputs, unreadable))
+    };
     let inventory = providers::scan(&targets).await;
-    let report = posture::evaluate(inventory, &allowlist, &providers, now);
+    let mut report = posture::evaluate(inventory, &allowlist, &providers, now);
+    if let Some((inputs, unreadable)) = audit_inputs {
+        let audit =
+            crate::audit::command::evaluate(&inputs, unreadable, &request.audit, &allowlist, now);
+        crate::audit::correlate::attach(&mut report, audit, &allowlist);
+    }
 
     let mut rendered = Vec::new();
     let write_result = match request.format {

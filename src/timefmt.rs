@@ -46,6 +46,17 @@ pub fn parse_instant(text: &str) -> Result<OffsetDateTime, String> {
         .map_err(|_| format!("{text:?} is not a date (2027-06-30) or an RFC 3339 date-time"))
 }
 
+/// Serialises an optional instant as RFC 3339 in UTC (`null` when absent), for JSON reports.
+pub fn serialize_rfc3339_opt<S: serde::Serializer>(
+    instant: &Option<OffsetDateTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match instant.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()) {
+        Some(text) => serializer.serialize_some(&text),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

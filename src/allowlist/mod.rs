@@ -10,7 +10,7 @@
 mod matching;
 mod parse;
 
-pub use matching::{normalize_target, Verdict};
+pub use matching::{glob_matches, normalize_target, Verdict};
 pub use parse::{parse, AllowlistError, AllowlistErrors};
 
 use crate::model::Provider;

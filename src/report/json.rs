@@ -2,6 +2,7 @@
 //! or dropped; absent values are `null`; timestamps are RFC 3339 UTC (CONTRACTS §5).
 
 use crate::allowlist::EntryRef;
+use crate::audit::correlate::ChangeRef;
 use crate::model::{CoverageRow, FilterSummary, Identity, Provider, Source, Target};
 use crate::posture::{coverage_counts, Finding, MirrorVerdict, Report, Severity};
 use serde::Serialize;
@@ -23,7 +24,19 @@ struct ScanDocument<'a> {
     staged: Vec<JsonStaged<'a>>,
     coverage: &'a [CoverageRow],
     findings: &'a [Finding],
+    /// The audit-log check run with the scan (`--audit`, the demo); `null` without one.
+    audit: Option<JsonAudit<'a>>,
     summary: Summary,
+}
+
+/// The audit part of a scan report: the same inputs and events as `audit/v1`.
+#[derive(Serialize)]
+struct JsonAudit<'a> {
+    rule: &'static str,
+    window: super::audit::Window,
+    inputs: &'a [crate::audit::sources::InputSummary],
+    events: &'a [crate::audit::AuditEvent],
+    summary: crate::audit::command::AuditCounts,
 }
 
 #[derive(Serialize)]
@@ -47,6 +60,9 @@ struct JsonMirror<'a> {
     verdict: MirrorVerdict,
     approved_by: Option<&'a EntryRef>,
     severity: Option<Severity>,
+    /// From the audit logs, when the scan read them and they hold the change.
+    created_by: Option<&'a ChangeRef>,
+    last_changed_by: Option<&'a ChangeRef>,
 }
 
 #[derive(Serialize)]
@@ -116,26 +132,34 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let mirrors = report
         .mirrors
         .iter()
-        .map(|m| JsonMirror {
-            provider: m.mirror.provider,
-            account: &m.mirror.account,
-            region: m.mirror.region.as_deref(),
-            id: &m.mirror.id,
-            kind: &m.mirror.kind,
-            name: m.mirror.name.as_deref(),
-            enabled: m.mirror.enabled,
-            sources: &m.mirror.sources,
-            target: &m.mirror.target,
-            cross_account: m.mirror.cross_account(),
-            filter: m.mirror.filter.as_ref(),
-            description: m.mirror.description.as_deref(),
-            tags: &m.mirror.tags,
-            vni: m.mirror.vni,
-            priority: m.mirror.priority,
-            network: m.mirror.network.as_deref(),
-            verdict: m.verdict,
-            approved_by: m.approved_by.as_ref(),
-            severity: m.severity,
+        .map(|m| {
+            let history = report
+                .audit
+                .as_ref()
+                .and_then(|a| a.history(m.mirror.provider, &m.mirror.id));
+            JsonMirror {
+                provider: m.mirror.provider,
+                account: &m.mirror.account,
+                region: m.mirror.region.as_deref(),
+                id: &m.mirror.id,
+                kind: &m.mirror.kind,
+                name: m.mirror.name.as_deref(),
+                enabled: m.mirror.enabled,
+                sources: &m.mirror.sources,
+                target: &m.mirror.target,
+                cross_account: m.mirror.cross_account(),
+                filter: m.mirror.filter.as_ref(),
+                description: m.mirror.description.as_deref(),
+                tags: &m.mirror.tags,
+                vni: m.mirror.vni,
+                priority: m.mirror.priority,
+                network: m.mirror.network.as_deref(),
+                verdict: m.verdict,
+                approved_by: m.approved_by.as_ref(),
+                severity: m.severity,
+                created_by: history.and_then(|h| h.created_by.as_ref()),
+                last_changed_by: history.and_then(|h| h.last_changed_by.as_ref()),
+            }
         })
         .collect();
     let staged = report
@@ -169,6 +193,13 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         staged,
         coverage: &report.coverage,
         findings: &report.findings,
+        audit: report.audit.as_ref().map(|a| JsonAudit {
+            rule: super::audit::rule_name(a.report.rule),
+            window: super::audit::Window::of(a.report.since, a.report.until),
+            inputs: &a.report.inputs,
+            events: &a.report.events,
+            summary: crate::audit::command::AuditCounts::of(&a.report.events),
+        }),
         summary: Summary {
             total: counts(report, |_| true),
             by_provider: report

@@ -5,6 +5,7 @@
 //! through [`inert`] so it cannot move the cursor, recolour the screen or reorder what the
 //! reader sees. JSON keeps exact values (serde escapes control characters itself).
 
+pub mod audit;
 pub mod json;
 pub mod table;
 

@@ -80,7 +80,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
                     inert(&m.account),
                     inert(m.region.as_deref().unwrap_or("-"))
                 )),
-                Cell::new(mirror_cell(m)),
+                Cell::new(mirror_cell(m) + &history_lines(report, m)),
                 Cell::new(
                     m.sources
                         .iter()
@@ -204,6 +204,10 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         writeln!(out)?;
     }
 
+    if let Some(audit) = &report.audit {
+        write_audit(audit, report, out, color)?;
+    }
+
     let notes: Vec<String> = report
         .findings
         .iter()
@@ -258,7 +262,7 @@ fn provider_heading(
     )
 }
 
-fn new_table(header: &[&str], color: bool) -> Table {
+pub(crate) fn new_table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
     if color {
         // comfy-table styles only on a TTY by itself; the CLI has already decided.
@@ -306,6 +310,93 @@ fn target_cell(m: &Mirror) -> String {
         }
     }
     text
+}
+
+/// `created 2026-11-10T09:15:44Z, unsanctioned / by …`, from the audit logs, under a mirror.
+fn history_lines(report: &Report, m: &Mirror) -> String {
+    let Some(history) = report
+        .audit
+        .as_ref()
+        .and_then(|a| a.history(m.provider, &m.id))
+    else {
+        return String::new();
+    };
+    let line = |label: &str, change: &crate::audit::correlate::ChangeRef| {
+        format!(
+            "\n{label} {}, {}\nby {}",
+            change
+                .time
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_else(|| "?".into()),
+            change.verdict.as_str(),
+            inert(change.actor.as_deref().unwrap_or("?")),
+        )
+    };
+    let mut text = String::new();
+    if let Some(created) = &history.created_by {
+        text.push_str(&line("created", created));
+    }
+    if let Some(changed) = &history.last_changed_by {
+        text.push_str(&line("changed", changed));
+    }
+    text
+}
+
+/// The audit section of a scan: what only logs and inventory together show, then every
+/// matched change, then the log inputs that were not read whole.
+fn write_audit(
+    audit: &crate::audit::correlate::ScanAudit,
+    report: &Report,
+    out: &mut dyn io::Write,
+    color: bool,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "AUDIT LOGS · {} input{} · {}",
+        audit.report.inputs.len(),
+        if audit.report.inputs.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        super::audit::summary_line(&audit.report)
+            .split(" · exit")
+            .next()
+            .unwrap_or_default()
+    )?;
+    let correlated: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, "ephemeral-mirror" | "retargeted-mirror"))
+        .collect();
+    if !correlated.is_empty() {
+        let mut table = new_table(
+            &[
+                "FINDING",
+                "ACCOUNT / REGION",
+                "MIRROR",
+                "WHAT THE LOGS SHOW",
+            ],
+            color,
+        );
+        for finding in correlated {
+            let cell = Cell::new(format!("{}\n{}", finding.code, finding.severity.as_str()));
+            table.add_row(vec![
+                if color { cell.fg(Color::Red) } else { cell },
+                Cell::new(format!(
+                    "{}\n{}",
+                    inert(finding.account.as_deref().unwrap_or("-")),
+                    inert(finding.region.as_deref().unwrap_or("-"))
+                )),
+                Cell::new(inert(&finding.resource)),
+                Cell::new(inert(&finding.message)),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    super::audit::write_events(&audit.report.events, out, color)?;
+    super::audit::write_incomplete_inputs(&audit.report.inputs, out, color)?;
+    writeln!(out)
 }
 
 /// `4 mirrors: 1 approved, 2 unapproved, 1 expired · 5 scopes: … · exit 1 (violation)`

@@ -1,0 +1,331 @@
+//! The `audit` command: read every input, run the chosen rule, collapse records into changes,
+//! decide each against the allowlist, and write the report. Returns the exit code CONTRACTS §6
+//! assigns to `audit`.
+
+use super::sources::{self, Format, InputSummary};
+use super::{changes, seed, verdict, AuditEvent, AuditVerdict, Outcome, RuleChoice};
+use crate::allowlist::Allowlist;
+use crate::model::Provider;
+use crate::posture::{fingerprint, Finding, Severity};
+use crate::report::{self, Format as ReportFormat};
+use crate::scan::{load_allowlist, write_atomically, AllowlistSource, CommandError};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// Everything `audit` needs, free of CLI types.
+#[derive(Debug, Clone)]
+pub struct AuditRequest {
+    /// Files, directories (walked recursively) and `-` for standard input.
+    pub paths: Vec<String>,
+    pub allowlist: AllowlistSource,
+    pub rule: RuleChoice,
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+    pub color: bool,
+    /// Only changes at or after / before these instants count.
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    /// Failed attempts make the exit code 1, like successful unsanctioned changes.
+    pub fail_on_attempts: bool,
+    /// Inputs read at once.
+    pub workers: usize,
+    pub now: Option<OffsetDateTime>,
+}
+
+/// What an audit found, ready to render.
+#[derive(Debug, Clone)]
+pub struct AuditReport {
+    pub generated_at: OffsetDateTime,
+    pub rule: RuleChoice,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub allowlist_path: String,
+    pub allowlist_sha256: String,
+    pub inputs: Vec<InputSummary>,
+    pub events: Vec<AuditEvent>,
+    pub findings: Vec<Finding>,
+    pub fail_on_attempts: bool,
+}
+
+impl AuditReport {
+    /// CONTRACTS §6: 1 for an unsanctioned successful change (or, with `--fail-on-attempts`,
+    /// an unsanctioned attempt); else 3 when input was lost; else 0.
+    pub fn exit_code(&self) -> u8 {
+        let violation = self.events.iter().any(|e| {
+            e.verdict == AuditVerdict::Unsanctioned && (is_change(e) || self.fail_on_attempts)
+        });
+        if violation {
+            1
+        } else if self.inputs.iter().any(InputSummary::lost_input) {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// A call that changed something: it succeeded and was not a DryRun probe.
+pub fn is_change(event: &AuditEvent) -> bool {
+    event.outcome == Outcome::Success && !event.dry_run
+}
+
+/// Runs an audit over files and writes its report to `stdout` (or `--output`).
+pub fn run(request: AuditRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
+    let allowlist = load_allowlist(&request.allowlist)?;
+    let now = request.now.unwrap_or_else(OffsetDateTime::now_utc);
+    if request.paths.is_empty() {
+        return Err(CommandError::Usage(
+            "no input: name log files or directories, or `-` for standard input".into(),
+        ));
+    }
+    let report = audit(&request, &allowlist, now)?;
+    let mut rendered = Vec::new();
+    let written = match request.format {
+        ReportFormat::Table => report::audit::write_table(&report, &mut rendered, request.color),
+        ReportFormat::Json => report::audit::write_json(&report, &mut rendered),
+    };
+    written.map_err(|e| CommandError::Io(format!("cannot render the report: {e}")))?;
+    match &request.output {
+        None => stdout
+            .write_all(&rendered)
+            .map_err(|e| CommandError::Io(format!("cannot write the report: {e}")))?,
+        Some(path) => write_atomically(path, &rendered, true)?,
+    }
+    Ok(report.exit_code())
+}
+
+/// How an audit is run, whatever its inputs.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    pub rule: RuleChoice,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub fail_on_attempts: bool,
+    pub workers: usize,
+}
+
+/// Reads the inputs the user named and evaluates them: the whole audit without rendering.
+pub fn audit(
+    request: &AuditRequest,
+    allowlist: &Allowlist,
+    now: OffsetDateTime,
+) -> Result<AuditReport, CommandError> {
+    let (inputs, unreadable) = sources::expand(&request.paths);
+    if inputs.is_empty() {
+        let why = unreadable
+            .iter()
+            .map(|u| format!("{}: {}", u.path, u.error.as_deref().unwrap_or("unreadable")))
+            .collect::<Vec<_>>();
+        return Err(CommandError::Usage(if why.is_empty() {
+            format!("no input files under {}", request.paths.join(", "))
+        } else {
+            format!("no input could be read ({})", why.join("; "))
+        }));
+    }
+    let settings = AuditSettings {
+        rule: request.rule,
+        since: request.since,
+        until: request.until,
+        fail_on_attempts: request.fail_on_attempts,
+        workers: request.workers,
+    };
+    Ok(evaluate(&inputs, unreadable, &settings, allowlist, now))
+}
+
+/// Reads `inputs` (plus the paths already found unreadable) and evaluates what they hold.
+pub fn evaluate(
+    inputs: &[sources::InputPath],
+    unreadable: Vec<InputSummary>,
+    settings: &AuditSettings,
+    allowlist: &Allowlist,
+    now: OffsetDateTime,
+) -> AuditReport {
+    let mut summaries = Vec::new();
+    let mut calls = Vec::new();
+    for (summary, observed) in sources::read_all(inputs, settings.workers) {
+        summaries.push(summary);
+        calls.extend(observed);
+    }
+    summaries.extend(unreadable);
+    // An undated record cannot be shown to fall outside the window, so it stays in.
+    calls.retain(|c| {
+        c.time.is_none_or(|t| {
+            settings.since.is_none_or(|s| t >= s) && settings.until.is_none_or(|u| t < u)
+        })
+    });
+    let matched = |call: &super::Observed| match settings.rule {
+        RuleChoice::Corrected => super::rule::for_call(call).is_some(),
+        RuleChoice::Seed => seed::fires(call),
+    };
+    let mut matched_per_input: std::collections::HashMap<&str, u64> = Default::default();
+    for call in calls.iter().filter(|c| matched(c)) {
+        *matched_per_input
+            .entry(call.location.path.as_str())
+            .or_default() += 1;
+    }
+    for summary in &mut summaries {
+        summary.matched = matched_per_input
+            .get(summary.path.as_str())
+            .copied()
+            .unwrap_or(0);
+    }
+    let mut events = match settings.rule {
+        RuleChoice::Corrected => changes::corrected(&calls),
+        RuleChoice::Seed => changes::seed(&calls),
+    };
+    verdict::apply(&mut events, allowlist, now);
+    let findings = findings(&events, &summaries);
+    AuditReport {
+        generated_at: now,
+        rule: settings.rule,
+        since: settings.since,
+        until: settings.until,
+        allowlist_path: allowlist.path.display().to_string(),
+        allowlist_sha256: allowlist.sha256.clone(),
+        inputs: summaries,
+        events,
+        findings,
+        fail_on_attempts: settings.fail_on_attempts,
+    }
+}
+
+/// `unsanctioned-change` for every unsanctioned change, `failed-attempt` for every
+/// unsanctioned failed or DryRun call, `audit-input-incomplete` for every input that was not
+/// read whole.
+pub fn findings(events: &[AuditEvent], inputs: &[InputSummary]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for event in events
+        .iter()
+        .filter(|e| e.verdict == AuditVerdict::Unsanctioned)
+    {
+        let code = if is_change(event) {
+            "unsanctioned-change"
+        } else {
+            "failed-attempt"
+        };
+        let what = event
+            .resource
+            .clone()
+            .or_else(|| event.target.clone())
+            .unwrap_or_else(|| "(no resource named)".to_string());
+        let when = event
+            .time
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| "an unknown time".into());
+        let actor = event.actor.as_deref().unwrap_or("an unknown actor");
+        let message = if code == "unsanctioned-change" {
+            format!(
+                "{actor} ran {} ({}) on {what} at {when}: {}",
+                event.operation,
+                event.lifecycle.as_str(),
+                event.verdict_reason
+            )
+        } else {
+            format!(
+                "{actor} tried {} on {what} at {when} and it {}{}",
+                event.operation,
+                if event.dry_run {
+                    "was a DryRun probe"
+                } else {
+                    "failed"
+                },
+                event
+                    .error_code
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            )
+        };
+        // Same change, same fingerprint: keyed by what happened, not by where it was read.
+        let identity = format!(
+            "{code}|{}|{}|{}|{}|{}|{}|{}",
+            event.provider,
+            event.account.as_deref().unwrap_or(""),
+            event.operation.to_lowercase(),
+            what.to_lowercase(),
+            event.actor.as_deref().unwrap_or(""),
+            event.time.map(|t| t.unix_timestamp()).unwrap_or_default(),
+            event.rule
+        );
+        findings.push(Finding {
+            code,
+            severity: event.severity,
+            fingerprint: fingerprint(&identity),
+            provider: Some(event.provider),
+            account: event.account.clone(),
+            region: event.region.clone(),
+            resource: what,
+            message,
+        });
+    }
+    for input in inputs.iter().filter(|i| i.lost_input()) {
+        let mut problems = Vec::new();
+        if input.malformed > 0 {
+            problems.push(format!(
+                "{} malformed record{} (first at line {})",
+                input.malformed,
+                if input.malformed == 1 { "" } else { "s" },
+                input.malformed_records.first().map_or(0, |m| m.line)
+            ));
+        }
+        problems.extend(input.error.iter().chain(&input.stopped).cloned());
+        findings.push(Finding {
+            code: "audit-input-incomplete",
+            severity: Severity::Medium,
+            fingerprint: fingerprint(&format!("audit-input-incomplete|{}", input.path)),
+            provider: provider_of(input.format),
+            account: None,
+            region: None,
+            resource: input.path.clone(),
+            message: format!(
+                "{} was not read whole: {}; changes in the lost part are not seen",
+                input.path,
+                problems.join("; ")
+            ),
+        });
+    }
+    findings
+}
+
+fn provider_of(format: Format) -> Option<Provider> {
+    match format {
+        Format::Cloudtrail | Format::CloudtrailLookup => Some(Provider::Aws),
+        Format::GcpAudit => Some(Provider::Gcp),
+        Format::AzureActivity | Format::AzureDiagnostic => Some(Provider::Azure),
+        Format::Udm | Format::Unknown => None,
+    }
+}
+
+/// Counts for the summary line and the JSON `summary`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditCounts {
+    pub events: usize,
+    pub changes: usize,
+    pub attempts: usize,
+    pub sanctioned: usize,
+    pub unsanctioned: usize,
+}
+
+impl AuditCounts {
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> AuditCounts {
+        let mut counts = AuditCounts::default();
+        for event in events {
+            counts.events += 1;
+            if is_change(event) {
+                counts.changes += 1;
+            } else {
+                counts.attempts += 1;
+            }
+            match event.verdict {
+                AuditVerdict::Sanctioned => counts.sanctioned += 1,
+                AuditVerdict::Unsanctioned => counts.unsanctioned += 1,
+            }
+        }
+        counts
+    }
+}

@@ -1,0 +1,114 @@
+//! The original Chronicle YARA-L rule (`detect_traffic_duplication_t1020_001`, in
+//! `shared/seed/`), evaluated exactly as written, so its catches and misses can be shown next
+//! to the corrected rule's (`mirrorguard audit --rule seed`).
+//!
+//! The rule is three unanchored, case-insensitive regular expressions, two over
+//! `metadata.product_event_type` and one over `target.resource.name`, with no outcome
+//! condition and no de-duplication: it fires once per record, on failed attempts too. Raw
+//! provider logs are first mapped the way Chronicle's parsers fill those two fields (each
+//! source module says how; where Chronicle's mapping is undocumented, that is stated there).
+
+use super::Observed;
+use regex_lite::Regex;
+use std::sync::OnceLock;
+
+/// The rule's three patterns, byte for byte as in the seed.
+pub const PATTERNS: [(&str, &str); 3] = [
+    (
+        "metadata.product_event_type",
+        "(?i)CreateTrafficMirrorSession|CreateTrafficMirrorTarget|CreateTrafficMirrorFilter|ModifyTrafficMirrorSession|ModifyTrafficMirrorFilterRule|DeleteTrafficMirrorSession",
+    ),
+    (
+        "metadata.product_event_type",
+        "(?i)insertPacketMirroring|patchPacketMirroring|deletePacketMirroring",
+    ),
+    ("target.resource.name", "(?i)virtualNetworkTaps|tapConfigurations"),
+];
+
+/// The catalogue-style id reports give events the original rule raised.
+pub const RULE_ID: &str = "seed";
+
+fn compiled() -> &'static [Regex; 3] {
+    static COMPILED: OnceLock<[Regex; 3]> = OnceLock::new();
+    COMPILED.get_or_init(|| PATTERNS.map(|(_, pattern)| Regex::new(pattern).expect("seed regex")))
+}
+
+/// Whether the original rule fires on this record.
+pub fn fires(call: &Observed) -> bool {
+    let [aws, gcp, azure] = compiled();
+    let event_type = call.udm_event_type.as_deref().unwrap_or("");
+    let resource_name = call.udm_resource_name.as_deref().unwrap_or("");
+    aws.is_match(event_type) || gcp.is_match(event_type) || azure.is_match(resource_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Location, Outcome, Phase};
+    use crate::model::Provider;
+
+    fn call(event_type: &str, resource_name: &str) -> Observed {
+        Observed {
+            provider: Provider::Aws,
+            time: None,
+            account: None,
+            region: None,
+            operation: event_type.to_string(),
+            service: None,
+            outcome: Outcome::Success,
+            phase: Phase::Final,
+            dry_run: false,
+            error_code: None,
+            actor: None,
+            actor_session: None,
+            source_ip: None,
+            invoked_by: None,
+            resource: None,
+            target: None,
+            created_mirror_target: None,
+            updated_existing: false,
+            record_id: None,
+            change_id: None,
+            udm_event_type: Some(event_type.to_string()),
+            udm_resource_name: Some(resource_name.to_string()),
+            location: Location {
+                path: String::new(),
+                record: 1,
+                line: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn the_seed_rule_as_written_with_its_gaps() {
+        // What it catches, including by accident (unanchored: FilterRule contains Filter).
+        for name in [
+            "CreateTrafficMirrorSession",
+            "CreateTrafficMirrorFilterRule",
+            "createtrafficmirrortarget",
+            "v1.compute.networkFirewallPolicies.patchPacketMirroringRule",
+        ] {
+            assert!(fires(&call(name, "")), "{name}");
+        }
+        // What it misses: four AWS writes and every real packetMirrorings methodName.
+        for name in [
+            "DeleteTrafficMirrorTarget",
+            "DeleteTrafficMirrorFilter",
+            "DeleteTrafficMirrorFilterRule",
+            "ModifyTrafficMirrorFilterNetworkServices",
+            "v1.compute.packetMirrorings.insert",
+            "beta.compute.packetMirrorings.delete",
+        ] {
+            assert!(!fires(&call(name, "")), "{name}");
+        }
+        // Azure by resource name, whatever the operation (a resource group named after it too).
+        assert!(fires(&call(
+            "Microsoft.Resources/tags/write",
+            "/subscriptions/s/resourceGroups/rg-virtualnetworktaps-lab/providers/Microsoft.Network/networkInterfaces/n"
+        )));
+        assert!(!fires(&call(
+            "Microsoft.Network/virtualNetworkTaps/write",
+            "vtap-1"
+        )));
+    }
+}

@@ -1,0 +1,438 @@
+//! Log sources: reading every input (files, directories, stdin; plain or gzip), splitting it
+//! into records, telling its format, and mapping the records that could matter into
+//! provider-neutral [`Observed`] calls.
+//!
+//! Every byte goes through the structural scan in [`split`]; only records that mention a
+//! mirroring word (a fast case-insensitive substring search) are deserialised and handed to
+//! the mapper of their format. One module per log format: [`cloudtrail`] (S3 delivery files,
+//! NDJSON, LookupEvents / CloudTrail Lake), [`gcp`] (Cloud Audit Logs LogEntry), [`azure`]
+//! (Activity Log REST and diagnostic-settings shapes), [`udm`] (Chronicle UDM).
+
+pub mod azure;
+pub mod cloudtrail;
+pub mod gcp;
+pub mod split;
+pub mod udm;
+
+use super::{Location, Observed};
+use serde::Serialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The log formats mirrorguard reads, as `inputs[].format` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// CloudTrail records (`{"Records":[…]}` delivery files or one record per line).
+    Cloudtrail,
+    /// LookupEvents / CloudTrail Lake: each event a JSON string in `CloudTrailEvent`.
+    CloudtrailLookup,
+    /// GCP Cloud Audit Logs LogEntry (`gcloud logging read --format=json`, sink NDJSON).
+    GcpAudit,
+    /// Azure Activity Log, REST shape (`{"value":[…]}`, `operationName.value`).
+    AzureActivity,
+    /// Azure Activity Log, diagnostic-settings export shape (`operationName` a string).
+    AzureDiagnostic,
+    /// Chronicle UDM events.
+    Udm,
+    /// Nothing recognisable.
+    Unknown,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Cloudtrail => "cloudtrail",
+            Format::CloudtrailLookup => "cloudtrail-lookup",
+            Format::GcpAudit => "gcp-audit",
+            Format::AzureActivity => "azure-activity",
+            Format::AzureDiagnostic => "azure-diagnostic",
+            Format::Udm => "udm",
+            Format::Unknown => "unknown",
+        }
+    }
+
+    /// The format of one parsed record, from the keys only that format has.
+    pub fn of_record(record: &Value) -> Format {
+        let Some(object) = record.as_object() else {
+            return Format::Unknown;
+        };
+        let has = |key: &str| object.contains_key(key);
+        if has("CloudTrailEvent") {
+            Format::CloudtrailLookup
+        } else if has("eventSource") && has("eventName") {
+            Format::Cloudtrail
+        } else if has("protoPayload") || (has("logName") && has("insertId")) {
+            Format::GcpAudit
+        } else if has("metadata")
+            && record.get("metadata").is_some_and(|m| {
+                m.get("product_event_type").is_some() || m.get("event_type").is_some()
+            })
+        {
+            Format::Udm
+        } else if record.get("operationName").is_some_and(Value::is_object)
+            || (has("eventDataId") && has("eventTimestamp"))
+        {
+            Format::AzureActivity
+        } else if record.get("operationName").is_some_and(Value::is_string)
+            && (has("resultType") || has("time") || has("resourceId"))
+        {
+            Format::AzureDiagnostic
+        } else {
+            Format::Unknown
+        }
+    }
+
+    /// Maps a record of this format into the call it describes; `None` when the record is not
+    /// one this format's mapper understands (wrong shape, missing the operation name).
+    pub fn observe(self, record: &Value, location: &Location) -> Option<Observed> {
+        match self {
+            Format::Cloudtrail => cloudtrail::observe(record, location),
+            Format::CloudtrailLookup => cloudtrail::observe_lookup(record, location),
+            Format::GcpAudit => gcp::observe(record, location),
+            Format::AzureActivity => azure::observe_rest(record, location),
+            Format::AzureDiagnostic => azure::observe_diagnostic(record, location),
+            Format::Udm => udm::observe(record, location),
+            Format::Unknown => None,
+        }
+    }
+}
+
+/// The string at `path` inside `value` (object keys only).
+pub(crate) fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    at(value, path)?.as_str()
+}
+
+/// The value at `path` inside `value` (object keys only); JSON `null` counts as absent.
+pub(crate) fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    let mut current = value;
+    for key in path {
+        current = current.get(key)?;
+    }
+    (!current.is_null()).then_some(current)
+}
+
+/// A log timestamp: RFC 3339 with any fraction and offset (`2026-11-10T09:14:03Z`,
+/// `2026-11-10T09:14:03.1234567+00:00`), in UTC.
+pub(crate) fn timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+}
+
+/// At most this many malformed records are listed per input (all are counted).
+pub const MALFORMED_LISTED: usize = 20;
+
+/// The words at least one of which every record either rule can match contains, compared
+/// case-insensitively: every catalogue name and every pattern of the original rule holds one.
+/// A record without any is not deserialised at all.
+const CANDIDATE_WORDS: [&str; 4] = [
+    "trafficmirror",
+    "packetmirroring",
+    "virtualnetworktap",
+    "tapconfiguration",
+];
+
+/// What reading one input found.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub format: Format,
+    /// Well-formed records read (duplicates included).
+    pub records: u64,
+    /// Records that matched the rule (filled in once the rule has run).
+    pub matched: u64,
+    pub malformed: u64,
+    /// The first [`MALFORMED_LISTED`] malformed records: where, and why.
+    pub malformed_records: Vec<split::Malformed>,
+    /// The input ended early (a cut gzip stream, a JSON document that stops mid-record).
+    pub truncated: bool,
+    /// Why nothing at all could be read from the input (unopenable, not a JSON log, cut
+    /// before its first record).
+    pub error: Option<String>,
+    /// Why reading stopped before the end after some records were read.
+    pub stopped: Option<String>,
+}
+
+impl InputSummary {
+    fn new(path: String) -> InputSummary {
+        InputSummary {
+            path,
+            format: Format::Unknown,
+            records: 0,
+            matched: 0,
+            malformed: 0,
+            malformed_records: Vec::new(),
+            truncated: false,
+            error: None,
+            stopped: None,
+        }
+    }
+
+    /// Input was lost: a record, or the rest of the input, could not be read.
+    pub fn lost_input(&self) -> bool {
+        self.malformed > 0 || self.truncated || self.error.is_some() || self.stopped.is_some()
+    }
+
+    fn note_malformed(&mut self, malformed: split::Malformed) {
+        self.malformed += 1;
+        if self.malformed_records.len() < MALFORMED_LISTED {
+            self.malformed_records.push(malformed);
+        }
+    }
+}
+
+/// One input as the user named it: a file, or `-` for standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    File(std::path::PathBuf),
+    Stdin,
+    /// Logs compiled into the binary (the demo's), under the name reports show.
+    Embedded {
+        name: &'static str,
+        bytes: &'static [u8],
+    },
+}
+
+impl InputPath {
+    pub fn display(&self) -> String {
+        match self {
+            InputPath::File(path) => path.display().to_string(),
+            InputPath::Stdin => "-".to_string(),
+            InputPath::Embedded { name, .. } => name.to_string(),
+        }
+    }
+}
+
+/// Expands the user's paths: files as given, directories walked recursively (in name order,
+/// hidden files and directories skipped), `-` as standard input. Paths that cannot be walked
+/// come back as inputs with an error, so they are reported rather than dropped.
+pub fn expand(paths: &[String]) -> (Vec<InputPath>, Vec<InputSummary>) {
+    let mut inputs = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in paths {
+        if path == "-" {
+            inputs.push(InputPath::Stdin);
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => {
+                    inputs.push(InputPath::File(entry.into_path()))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| path.clone());
+                    let mut summary = InputSummary::new(at);
+                    summary.error = Some(match e.io_error() {
+                        Some(io) => io.to_string(),
+                        None => e.to_string(),
+                    });
+                    unreadable.push(summary);
+                }
+            }
+        }
+    }
+    (inputs, unreadable)
+}
+
+/// What reading one input gives: its summary and the calls its candidate records describe.
+pub type InputRead = (InputSummary, Vec<Observed>);
+
+/// Reads every input, on up to `workers` threads, and returns what each held with the calls
+/// its candidate records describe, in input order.
+pub fn read_all(inputs: &[InputPath], workers: usize) -> Vec<InputRead> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<InputRead>>> =
+        inputs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = workers.clamp(1, inputs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(input) = inputs.get(i) else {
+                    break;
+                };
+                let read = read_input(input);
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(read);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(inputs)
+        .map(|(slot, input)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                let mut summary = InputSummary::new(input.display());
+                summary.error = Some("the reader of this input stopped unexpectedly".into());
+                (summary, Vec::new())
+            })
+        })
+        .collect()
+}
+
+/// Reads one input.
+pub fn read_input(input: &InputPath) -> InputRead {
+    let mut summary = InputSummary::new(input.display());
+    let reader: Box<dyn std::io::Read> = match input {
+        InputPath::Stdin => Box::new(std::io::stdin().lock()),
+        InputPath::Embedded { bytes, .. } => Box::new(*bytes),
+        InputPath::File(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                summary.error = Some(format!("cannot open: {e}"));
+                return (summary, Vec::new());
+            }
+        },
+    };
+    let observed = read_stream(reader, &mut summary);
+    (summary, observed)
+}
+
+/// Reads one stream (gzip detected by its magic bytes) into `summary`, returning the calls
+/// its candidate records describe.
+pub fn read_stream(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<Observed> {
+    use std::io::{BufRead, BufReader};
+    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    let gzip = match buffered.fill_buf() {
+        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+        Err(e) => {
+            summary.error = Some(format!("cannot read: {e}"));
+            return Vec::new();
+        }
+    };
+    if gzip {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        split_records(decoder, summary)
+    } else {
+        split_records(buffered, summary)
+    }
+}
+
+fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<Observed> {
+    let finder = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(CANDIDATE_WORDS)
+        .expect("fixed patterns build");
+    let mut observed = Vec::new();
+    let mut first = true;
+    // Shared by the two callbacks: whether the input started with something other than JSON,
+    // and the malformed records in input order.
+    let not_a_log = std::cell::Cell::new(false);
+    let malformed = std::cell::RefCell::new(Vec::new());
+    let path = summary.path.clone();
+    let records = std::cell::Cell::new(0u64);
+    let mut format_of_input = Format::Unknown;
+    let result = split::Splitter::new(reader).run(
+        &mut |record| {
+            if not_a_log.get() {
+                return;
+            }
+            let is_first = std::mem::take(&mut first);
+            let candidate = finder.is_match(record.bytes);
+            if !candidate && !is_first {
+                records.set(records.get() + 1);
+                return;
+            }
+            let value: Value = match serde_json::from_slice(record.bytes) {
+                Ok(value) => value,
+                Err(e) => {
+                    malformed.borrow_mut().push(split::Malformed {
+                        line: record.line,
+                        reason: format!("not valid JSON: {e}"),
+                    });
+                    return;
+                }
+            };
+            records.set(records.get() + 1);
+            let format = Format::of_record(&value);
+            if is_first {
+                format_of_input = format;
+            }
+            if !candidate {
+                return;
+            }
+            let location = Location {
+                path: path.clone(),
+                record: records.get(),
+                line: record.line,
+            };
+            let format = if format == Format::Unknown {
+                format_of_input
+            } else {
+                format
+            };
+            if let Some(call) = format.observe(&value, &location) {
+                observed.push(call);
+            }
+        },
+        &mut |bad| {
+            if records.get() == 0 && malformed.borrow().is_empty() {
+                // The input does not start with JSON: not a log this tool reads (a syslog
+                // file, a CSV export), reported as such rather than as thousands of bad lines.
+                not_a_log.set(true);
+            }
+            malformed.borrow_mut().push(bad);
+        },
+    );
+    summary.records = records.get();
+    summary.format = format_of_input;
+    let not_a_log = not_a_log.get();
+    let malformed = malformed.into_inner();
+    if not_a_log {
+        summary.format = Format::Unknown;
+        summary.error = Some(format!(
+            "not a JSON log (line {}: {}); mirrorguard reads CloudTrail, GCP audit, Azure Activity Log and Chronicle UDM JSON",
+            malformed.first().map_or(1, |m| m.line),
+            malformed.first().map_or("", |m| m.reason.as_str())
+        ));
+        summary.records = 0;
+        return Vec::new();
+    }
+    for bad in malformed {
+        summary.note_malformed(bad);
+    }
+    let stopped = match result {
+        Ok(()) => None,
+        Err(split::Stop::Truncated { line }) => {
+            summary.truncated = true;
+            Some(format!("the input ends inside a record (line {line})"))
+        }
+        Err(split::Stop::Corrupt(bad)) => {
+            let why = format!(
+                "line {}: {}; the rest of the input cannot be read",
+                bad.line, bad.reason
+            );
+            summary.note_malformed(bad);
+            Some(why)
+        }
+        Err(split::Stop::Io(e)) => {
+            let cut = matches!(
+                e.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
+            );
+            summary.truncated |= cut;
+            Some(if cut {
+                format!("the compressed stream ends early ({e})")
+            } else {
+                format!("read error: {e}")
+            })
+        }
+    };
+    match stopped {
+        Some(why) if summary.records == 0 => summary.error = Some(why),
+        why => summary.stopped = why,
+    }
+    observed
+}
