@@ -41,6 +41,82 @@ pub enum Command {
     Allowlist(AllowlistCommand),
 }
 
+/// How a report is written: shared by every command that writes one.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Colour in the table: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+impl ReportArgs {
+    pub fn format(&self) -> Format {
+        match self.format {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+        }
+    }
+
+    /// Whether the table is coloured; `by_default` is what `auto` means here.
+    pub fn color(&self, by_default: bool) -> bool {
+        match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => by_default,
+        }
+    }
+}
+
+/// Which audit records count (`audit`, `scan --audit`).
+#[derive(Debug, Args)]
+pub struct AuditWindowArgs {
+    /// Only audit records at or after this time: RFC 3339, a date, or a duration back from
+    /// now (24h, 7d).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub since: Option<TimeBound>,
+
+    /// Only audit records before this time (same forms as --since).
+    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
+    pub until: Option<TimeBound>,
+
+    /// Unsanctioned failed attempts (refused calls, DryRun probes) exit 1 too.
+    #[arg(long)]
+    pub fail_on_attempts: bool,
+}
+
+impl AuditWindowArgs {
+    /// The audit settings these flags give, durations counted back from `now`.
+    fn settings(
+        &self,
+        rule: RuleChoice,
+        workers: usize,
+        now: OffsetDateTime,
+    ) -> Result<AuditSettings, String> {
+        let since = self.since.map(|b| b.resolve(now));
+        let until = self.until.map(|b| b.resolve(now));
+        if let (Some(since), Some(until)) = (since, until) {
+            if until <= since {
+                return Err("--until must be after --since".to_string());
+            }
+        }
+        Ok(AuditSettings {
+            rule,
+            since,
+            until,
+            fail_on_attempts: self.fail_on_attempts,
+            workers,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RuleArg {
     /// The catalogue: exact operation names, outcome-aware, one change one event.
@@ -98,29 +174,11 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = RuleArg::Corrected)]
     pub rule: RuleArg,
 
-    /// Only changes at or after this time: RFC 3339, a date, or a duration back from now (24h).
-    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
-    pub since: Option<TimeBound>,
+    #[command(flatten)]
+    pub window: AuditWindowArgs,
 
-    /// Only changes before this time (same forms as --since).
-    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
-    pub until: Option<TimeBound>,
-
-    /// Unsanctioned failed attempts (refused calls, DryRun probes) exit 1 too.
-    #[arg(long)]
-    pub fail_on_attempts: bool,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Colour in the table: auto (a terminal without NO_COLOR), always or never.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Files read at once (default: the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -135,34 +193,18 @@ impl AuditArgs {
     /// The plain request the library runs; `color_by_default` as for [`ScanArgs::into_request`].
     pub fn into_request(self, color_by_default: bool) -> Result<AuditRequest, String> {
         let now = self.now.unwrap_or_else(OffsetDateTime::now_utc);
-        let since = self.since.map(|b| b.resolve(now));
-        let until = self.until.map(|b| b.resolve(now));
-        if let (Some(since), Some(until)) = (since, until) {
-            if until <= since {
-                return Err("--until must be after --since".to_string());
-            }
-        }
+        let rule = match self.rule {
+            RuleArg::Corrected => RuleChoice::Corrected,
+            RuleArg::Seed => RuleChoice::Seed,
+        };
+        let workers = self.jobs.map_or_else(default_workers, |n| n as usize);
         Ok(AuditRequest {
             paths: self.paths,
             allowlist: AllowlistSource::File(self.allowlist),
-            rule: match self.rule {
-                RuleArg::Corrected => RuleChoice::Corrected,
-                RuleArg::Seed => RuleChoice::Seed,
-            },
-            format: match self.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Json => Format::Json,
-            },
-            output: self.output,
-            color: match self.color {
-                ColorArg::Always => true,
-                ColorArg::Never => false,
-                ColorArg::Auto => color_by_default,
-            },
-            since,
-            until,
-            fail_on_attempts: self.fail_on_attempts,
-            workers: self.jobs.map_or_else(default_workers, |n| n as usize),
+            format: self.report.format(),
+            color: self.report.color(color_by_default),
+            output: self.report.output,
+            settings: self.window.settings(rule, workers, now)?,
             now: Some(now),
         })
     }
@@ -201,17 +243,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub allowlist: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Colour in the table: auto (a terminal without NO_COLOR), always or never.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Scan the bundled demo estate on an in-process mock cloud (no credentials, no network).
     #[arg(long)]
@@ -322,17 +355,8 @@ pub struct ScanArgs {
     #[arg(long = "audit", value_name = "PATH")]
     pub audit: Vec<String>,
 
-    /// Only audit records at or after this time: RFC 3339, a date, or a duration back (7d).
-    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
-    pub since: Option<TimeBound>,
-
-    /// Only audit records before this time (same forms as --since).
-    #[arg(long, value_parser = parse_time_bound, value_name = "WHEN")]
-    pub until: Option<TimeBound>,
-
-    /// Unsanctioned failed attempts in the audit logs exit 1 too.
-    #[arg(long)]
-    pub fail_on_attempts: bool,
+    #[command(flatten)]
+    pub window: AuditWindowArgs,
 
     /// Pin the clock (RFC 3339 or YYYY-MM-DD) so reports are reproducible.
     #[arg(long, value_parser = parse_instant, hide = true)]
@@ -424,11 +448,7 @@ impl ScanArgs {
         };
         let azure_endpoint = from_env(self.azure_endpoint.clone(), "MIRRORGUARD_AZURE_ENDPOINT")?;
         let gcp_endpoint = from_env(self.gcp_endpoint.clone(), "MIRRORGUARD_GCP_ENDPOINT")?;
-        let color = match self.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => color_by_default,
-        };
+        let color = self.report.color(color_by_default);
         // Durations in --since/--until count back from the pinned clock when there is one.
         let audit_now = self
             .now
@@ -439,14 +459,14 @@ impl ScanArgs {
             (None, true) => AllowlistSource::Builtin,
             (None, false) => AllowlistSource::File(PathBuf::from("allowlist.toml")),
         };
+        let audit = self
+            .window
+            .settings(RuleChoice::Corrected, default_workers(), audit_now)?;
         Ok(ScanRequest {
-            format: match self.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Json => Format::Json,
-            },
+            format: self.report.format(),
             providers: self.providers,
             allowlist,
-            output: self.output,
+            output: self.report.output,
             color,
             demo: self.demo,
             aws: AwsSettings {
@@ -480,13 +500,7 @@ impl ScanArgs {
             },
             now: self.now,
             audit_paths: self.audit,
-            audit: AuditSettings {
-                rule: RuleChoice::Corrected,
-                since: self.since.map(|b| b.resolve(audit_now)),
-                until: self.until.map(|b| b.resolve(audit_now)),
-                fail_on_attempts: self.fail_on_attempts,
-                workers: default_workers(),
-            },
+            audit,
         })
     }
 }

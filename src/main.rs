@@ -27,7 +27,7 @@ fn main() -> ExitCode {
 }
 
 fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = args.report.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let request = args
         .into_request(to_terminal && !no_color)
@@ -37,7 +37,7 @@ fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
 }
 
 fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = args.report.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let request = args
         .into_request(to_terminal && !no_color)

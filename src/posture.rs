@@ -163,6 +163,19 @@ pub(crate) fn fingerprint(identity: &str) -> String {
     format!("{:x}", Sha256::digest(identity.as_bytes()))[..16].to_string()
 }
 
+/// The one order findings are reported in: provider, account, region, resource, code.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.provider, &a.account, &a.region, &a.resource, a.code).cmp(&(
+            b.provider,
+            &b.account,
+            &b.region,
+            &b.resource,
+            b.code,
+        ))
+    });
+}
+
 /// What the report says about the allowlist itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct AllowlistSummary {
@@ -359,15 +372,7 @@ pub fn evaluate(
         }
     }
 
-    findings.sort_by(|a, b| {
-        (a.provider, &a.account, &a.region, &a.resource, a.code).cmp(&(
-            b.provider,
-            &b.account,
-            &b.region,
-            &b.resource,
-            b.code,
-        ))
-    });
+    sort_findings(&mut findings);
 
     Report {
         generated_at: now,

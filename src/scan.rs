@@ -161,18 +161,33 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     }
 
     let mut rendered = Vec::new();
-    let write_result = match request.format {
+    let written = match request.format {
         Format::Table => report::table::write_scan(&report, &mut rendered, request.color),
         Format::Json => report::json::write_scan(&report, &mut rendered),
     };
-    write_result.map_err(|e| CommandError::Io(format!("cannot render the report: {e}")))?;
-    match &request.output {
+    deliver(
+        written.map(|()| rendered),
+        request.output.as_deref(),
+        stdout,
+    )?;
+    Ok(report.exit_code())
+}
+
+/// Writes a rendered report to `output` (atomically) or to `stdout`. The whole report is
+/// rendered first, so a failure never leaves half of one behind.
+pub fn deliver(
+    rendered: io::Result<Vec<u8>>,
+    output: Option<&Path>,
+    stdout: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let rendered =
+        rendered.map_err(|e| CommandError::Io(format!("cannot render the report: {e}")))?;
+    match output {
         None => stdout
             .write_all(&rendered)
-            .map_err(|e| CommandError::Io(format!("cannot write the report: {e}")))?,
-        Some(path) => write_atomically(path, &rendered, true)?,
+            .map_err(|e| CommandError::Io(format!("cannot write the report: {e}"))),
+        Some(path) => write_atomically(path, &rendered, true),
     }
-    Ok(report.exit_code())
 }
 
 fn select_providers(requested: &[Provider]) -> Result<Vec<Provider>, CommandError> {

@@ -24,10 +24,23 @@ pub fn corrected(calls: &[Observed]) -> Vec<AuditEvent> {
         if rule::for_call(call).is_none() {
             continue;
         }
-        if let Some(id) = &call.record_id {
-            if !seen_records.insert((call.provider, id.as_str())) {
-                continue;
-            }
+        // The same record delivered twice: by its own id, or, in exports that have none
+        // (Azure diagnostic settings), by everything it says.
+        let identity = match &call.record_id {
+            Some(id) => id.clone(),
+            None => format!(
+                "{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
+                call.change_id,
+                call.time,
+                call.operation.to_lowercase(),
+                call.resource.as_deref().map(str::to_lowercase),
+                call.phase,
+                call.outcome,
+                call.error_code
+            ),
+        };
+        if !seen_records.insert((call.provider, identity)) {
+            continue;
         }
         match &call.change_id {
             Some(change) => {

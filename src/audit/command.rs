@@ -8,7 +8,7 @@ use crate::allowlist::Allowlist;
 use crate::model::Provider;
 use crate::posture::{fingerprint, Finding, Severity};
 use crate::report::{self, Format as ReportFormat};
-use crate::scan::{load_allowlist, write_atomically, AllowlistSource, CommandError};
+use crate::scan::{deliver, load_allowlist, AllowlistSource, CommandError};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,17 +20,11 @@ pub struct AuditRequest {
     /// Files, directories (walked recursively) and `-` for standard input.
     pub paths: Vec<String>,
     pub allowlist: AllowlistSource,
-    pub rule: RuleChoice,
     pub format: ReportFormat,
     pub output: Option<PathBuf>,
     pub color: bool,
-    /// Only changes at or after / before these instants count.
-    pub since: Option<OffsetDateTime>,
-    pub until: Option<OffsetDateTime>,
-    /// Failed attempts make the exit code 1, like successful unsanctioned changes.
-    pub fail_on_attempts: bool,
-    /// Inputs read at once.
-    pub workers: usize,
+    /// Rule, window, attempts, parallelism.
+    pub settings: AuditSettings,
     pub now: Option<OffsetDateTime>,
 }
 
@@ -86,13 +80,11 @@ pub fn run(request: AuditRequest, stdout: &mut dyn Write) -> Result<u8, CommandE
         ReportFormat::Table => report::audit::write_table(&report, &mut rendered, request.color),
         ReportFormat::Json => report::audit::write_json(&report, &mut rendered),
     };
-    written.map_err(|e| CommandError::Io(format!("cannot render the report: {e}")))?;
-    match &request.output {
-        None => stdout
-            .write_all(&rendered)
-            .map_err(|e| CommandError::Io(format!("cannot write the report: {e}")))?,
-        Some(path) => write_atomically(path, &rendered, true)?,
-    }
+    deliver(
+        written.map(|()| rendered),
+        request.output.as_deref(),
+        stdout,
+    )?;
     Ok(report.exit_code())
 }
 
@@ -124,14 +116,13 @@ pub fn audit(
             format!("no input could be read ({})", why.join("; "))
         }));
     }
-    let settings = AuditSettings {
-        rule: request.rule,
-        since: request.since,
-        until: request.until,
-        fail_on_attempts: request.fail_on_attempts,
-        workers: request.workers,
-    };
-    Ok(evaluate(&inputs, unreadable, &settings, allowlist, now))
+    Ok(evaluate(
+        &inputs,
+        unreadable,
+        &request.settings,
+        allowlist,
+        now,
+    ))
 }
 
 /// Reads `inputs` (plus the paths already found unreadable) and evaluates what they hold.

@@ -267,15 +267,7 @@ pub fn attach(
     let correlation_violation = !correlated.is_empty();
     report.findings.extend(audit.findings.iter().cloned());
     report.findings.extend(correlated);
-    report.findings.sort_by(|a, b| {
-        (a.provider, &a.account, &a.region, &a.resource, a.code).cmp(&(
-            b.provider,
-            &b.account,
-            &b.region,
-            &b.resource,
-            b.code,
-        ))
-    });
+    crate::posture::sort_findings(&mut report.findings);
     report.audit = Some(ScanAudit {
         histories: histories(&audit.events),
         report: audit,

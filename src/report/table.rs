@@ -326,7 +326,9 @@ fn history_lines(report: &Report, m: &Mirror) -> String {
             "\n{label} {}, {}\nby {}",
             change
                 .time
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .and_then(|t| t
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .ok())
                 .unwrap_or_else(|| "?".into()),
             change.verdict.as_str(),
             inert(change.actor.as_deref().unwrap_or("?")),

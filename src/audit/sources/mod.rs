@@ -11,6 +11,8 @@
 pub mod azure;
 pub mod cloudtrail;
 pub mod gcp;
+#[cfg(test)]
+mod properties;
 pub mod split;
 pub mod udm;
 
