@@ -534,6 +534,20 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_names_every_catalogued_operation() {
+        let readme = include_str!("../../README.md");
+        for op in CATALOGUE {
+            // `compute.packetMirrorings.insert` may be written `compute.packetMirrorings.insert`
+            // or as `compute.packetMirrorings` … `insert` in a list of its siblings.
+            let named = readme.contains(op.name)
+                || op.name.rsplit_once('.').is_some_and(|(resource, action)| {
+                    readme.contains(resource) && readme.contains(&format!("{action}`"))
+                });
+            assert!(named, "README does not mention {}", op.name);
+        }
+    }
+
+    #[test]
     fn ids_are_unique_kebab_case_and_documented() {
         for (i, op) in CATALOGUE.iter().enumerate() {
             assert!(op
