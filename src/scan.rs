@@ -139,10 +139,17 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     };
     // Log inputs are checked before any cloud is called: a typo in a path is a usage error.
     let audit_inputs = if request.demo {
+        if !request.audit_paths.is_empty() {
+            return Err(CommandError::Usage(
+                "--demo brings its own audit logs; --audit cannot be combined with it".into(),
+            ));
+        }
         Some((demo::audit_logs(), Vec::new()))
     } else if request.audit_paths.is_empty() {
         None
     } else {
+        audit_sources::check_exist(&request.audit_paths)
+            .map_err(|e| CommandError::Usage(format!("--audit: {e}")))?;
         let (inputs, unreadable) = audit_sources::expand(&request.audit_paths);
         if inputs.is_empty() {
             return Err(CommandError::Usage(format!(

@@ -16,11 +16,13 @@ use crate::model::Provider;
 use std::collections::{BTreeMap, HashSet};
 
 /// The events the corrected rule reports: catalogue matches, de-duplicated and grouped.
-pub fn corrected(calls: &[Observed]) -> Vec<AuditEvent> {
+/// `created` resolves `tmt-…` ids ([`created_mirror_targets`], from every record read, the
+/// window aside: a target made last month is still what a session made today points at).
+pub fn corrected(calls: &[&Observed], created: &BTreeMap<&str, &str>) -> Vec<AuditEvent> {
     let mut groups: Vec<Vec<&Observed>> = Vec::new();
     let mut group_of: BTreeMap<(Provider, String), usize> = BTreeMap::new();
     let mut seen_records = HashSet::new();
-    for call in calls {
+    for &call in calls {
         if rule::for_call(call).is_none() {
             continue;
         }
@@ -29,11 +31,16 @@ pub fn corrected(calls: &[Observed]) -> Vec<AuditEvent> {
         let identity = match &call.record_id {
             Some(id) => id.clone(),
             None => format!(
-                "{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
+                "{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
                 call.change_id,
                 call.time,
+                call.account,
                 call.operation.to_lowercase(),
                 call.resource.as_deref().map(str::to_lowercase),
+                call.target,
+                call.actor,
+                call.actor_session,
+                call.source_ip,
                 call.phase,
                 call.outcome,
                 call.error_code
@@ -56,10 +63,9 @@ pub fn corrected(calls: &[Observed]) -> Vec<AuditEvent> {
             None => groups.push(vec![call]),
         }
     }
-    let created_targets = created_mirror_targets(calls);
     let mut events: Vec<AuditEvent> = groups
         .into_iter()
-        .filter_map(|group| event_of(group, &created_targets))
+        .filter_map(|group| event_of(group, created))
         .collect();
     sort(&mut events);
     events
@@ -67,13 +73,13 @@ pub fn corrected(calls: &[Observed]) -> Vec<AuditEvent> {
 
 /// The events the original rule raises: one per record it fires on, no de-duplication and no
 /// outcome gate, exactly as the Chronicle rule behaves.
-pub fn seed(calls: &[Observed]) -> Vec<AuditEvent> {
-    let created_targets = created_mirror_targets(calls);
+pub fn seed(calls: &[&Observed], created: &BTreeMap<&str, &str>) -> Vec<AuditEvent> {
     let mut events: Vec<AuditEvent> = calls
         .iter()
+        .copied()
         .filter(|call| seed::fires(call))
         .filter_map(|call| {
-            let mut event = event_of(vec![call], &created_targets)?;
+            let mut event = event_of(vec![call], created)?;
             event.rule = seed::RULE_ID;
             Some(event)
         })
@@ -91,7 +97,7 @@ fn change_key(provider: Provider, change: &str) -> String {
 }
 
 /// `tmt-…` → the resource it sends to, from every successful CreateTrafficMirrorTarget.
-fn created_mirror_targets(calls: &[Observed]) -> BTreeMap<&str, &str> {
+pub fn created_mirror_targets(calls: &[Observed]) -> BTreeMap<&str, &str> {
     calls
         .iter()
         .filter(|c| c.outcome == Outcome::Success)

@@ -104,6 +104,7 @@ pub fn audit(
     allowlist: &Allowlist,
     now: OffsetDateTime,
 ) -> Result<AuditReport, CommandError> {
+    sources::check_exist(&request.paths).map_err(CommandError::Usage)?;
     let (inputs, unreadable) = sources::expand(&request.paths);
     if inputs.is_empty() {
         let why = unreadable
@@ -140,18 +141,40 @@ pub fn evaluate(
         calls.extend(observed);
     }
     summaries.extend(unreadable);
+    let created = changes::created_mirror_targets(&calls);
     // An undated record cannot be shown to fall outside the window, so it stays in.
-    calls.retain(|c| {
+    let in_window = |c: &super::Observed| {
         c.time.is_none_or(|t| {
             settings.since.is_none_or(|s| t >= s) && settings.until.is_none_or(|u| t < u)
         })
-    });
+    };
+    // A change is in the window when one of its records is: a GCP operation whose first entry
+    // (the one with the request and the collector) fell just before `--since` keeps it. The
+    // original rule has no notion of a change and is windowed record by record.
+    let changes_in_window: std::collections::HashSet<(crate::model::Provider, String)> =
+        match settings.rule {
+            RuleChoice::Corrected => calls
+                .iter()
+                .filter(|c| in_window(c))
+                .filter_map(|c| Some((c.provider, c.change_id.as_deref()?.to_lowercase())))
+                .collect(),
+            RuleChoice::Seed => Default::default(),
+        };
+    let calls: Vec<&super::Observed> = calls
+        .iter()
+        .filter(|c| {
+            in_window(c)
+                || c.change_id
+                    .as_deref()
+                    .is_some_and(|id| changes_in_window.contains(&(c.provider, id.to_lowercase())))
+        })
+        .collect();
     let matched = |call: &super::Observed| match settings.rule {
         RuleChoice::Corrected => super::rule::for_call(call).is_some(),
         RuleChoice::Seed => seed::fires(call),
     };
     let mut matched_per_input: std::collections::HashMap<&str, u64> = Default::default();
-    for call in calls.iter().filter(|c| matched(c)) {
+    for call in calls.iter().copied().filter(|c| matched(c)) {
         *matched_per_input
             .entry(call.location.path.as_str())
             .or_default() += 1;
@@ -163,8 +186,8 @@ pub fn evaluate(
             .unwrap_or(0);
     }
     let mut events = match settings.rule {
-        RuleChoice::Corrected => changes::corrected(&calls),
-        RuleChoice::Seed => changes::seed(&calls),
+        RuleChoice::Corrected => changes::corrected(&calls, &created),
+        RuleChoice::Seed => changes::seed(&calls, &created),
     };
     verdict::apply(&mut events, allowlist, now);
     let findings = findings(&events, &summaries);
@@ -285,7 +308,9 @@ pub fn findings(events: &[AuditEvent], inputs: &[InputSummary]) -> Vec<Finding> 
 
 fn provider_of(format: Format) -> Option<Provider> {
     match format {
-        Format::Cloudtrail | Format::CloudtrailLookup => Some(Provider::Aws),
+        Format::Cloudtrail | Format::CloudtrailLookup | Format::CloudtrailDigest => {
+            Some(Provider::Aws)
+        }
         Format::GcpAudit => Some(Provider::Gcp),
         Format::AzureActivity | Format::AzureDiagnostic => Some(Provider::Azure),
         Format::Udm | Format::Unknown => None,

@@ -248,6 +248,39 @@ pub fn attach(
     audit: super::command::AuditReport,
     allowlist: &crate::allowlist::Allowlist,
 ) {
+    let mut audit = audit;
+    // A session the logs show pointed at a `tmt-…` whose creation is older than the logs: the
+    // inventory knows what it sends to, and the verdict is decided on that, as for a target
+    // created in the logs.
+    let inventory_targets: BTreeMap<&str, &str> = report
+        .mirrors
+        .iter()
+        .filter(|m| m.mirror.provider == Provider::Aws)
+        .filter_map(|m| {
+            let target = &m.mirror.target;
+            Some((target.mirror_target_id.as_deref()?, target.id.as_str()))
+        })
+        .filter(|(tmt, id)| tmt != id)
+        .collect();
+    let mut resolved_any = false;
+    for event in audit
+        .events
+        .iter_mut()
+        .filter(|e| e.provider == Provider::Aws && e.target_resolved.is_none())
+    {
+        if let Some(id) = event
+            .target
+            .as_deref()
+            .and_then(|t| inventory_targets.get(t))
+        {
+            event.target_resolved = Some(id.to_string());
+            resolved_any = true;
+        }
+    }
+    if resolved_any {
+        super::verdict::apply(&mut audit.events, allowlist, audit.generated_at);
+        audit.findings = super::command::findings(&audit.events, &audit.inputs);
+    }
     let present: std::collections::BTreeSet<(Provider, String)> = report
         .mirrors
         .iter()

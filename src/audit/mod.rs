@@ -75,6 +75,8 @@ pub struct Observed {
     /// The provider's error code of a failed call.
     pub error_code: Option<String>,
     pub actor: Option<String>,
+    /// The actor's second name, which allowlists may use too: the AWS assumed-role session
+    /// ARN; the Azure caller's object id when `actor` is its UPN.
     pub actor_session: Option<String>,
     pub source_ip: Option<String>,
     /// Who made the call on the actor's behalf (CloudTrail `invokedBy`).

@@ -36,14 +36,37 @@ fn compiled() -> &'static [Regex; 3] {
 /// Whether the original rule fires on this record.
 pub fn fires(call: &Observed) -> bool {
     let [aws, gcp, azure] = compiled();
-    let event_type = call.udm_event_type.as_deref().unwrap_or("");
-    let resource_name = call.udm_resource_name.as_deref().unwrap_or("");
-    aws.is_match(event_type) || gcp.is_match(event_type) || azure.is_match(resource_name)
+    let event_type = re2_folded(call.udm_event_type.as_deref().unwrap_or(""));
+    let resource_name = re2_folded(call.udm_resource_name.as_deref().unwrap_or(""));
+    aws.is_match(&event_type) || gcp.is_match(&event_type) || azure.is_match(&resource_name)
+}
+
+/// Chronicle evaluates YARA-L regexes with RE2, whose `(?i)` folds Unicode case; regex-lite
+/// folds ASCII only. The patterns are all ASCII letters, and the only non-ASCII characters
+/// that simple-fold to an ASCII letter are LONG S (→ s) and KELVIN SIGN (→ k): spelling those
+/// two as their ASCII letters first makes the match exactly RE2's.
+fn re2_folded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\u{017F}', '\u{212A}']) {
+        text.replace('\u{017F}', "s")
+            .replace('\u{212A}', "k")
+            .into()
+    } else {
+        text.into()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_folds_as_re2_does() {
+        // RE2 (?i): ſ folds to s, K (Kelvin) to k; regex-lite alone would miss both.
+        assert!(fires(&call("", "/x/virtualNetworkTap\u{017F}/t")));
+        assert!(fires(&call("CreateTrafficMirrorTarget", "")));
+        assert!(!fires(&call("", "/x/virtualNetwor\u{212A}/t")));
+        assert!(fires(&call("insertPac\u{212A}etMirroring", "")));
+    }
     use crate::audit::{Location, Outcome, Phase};
     use crate::model::Provider;
 

@@ -4,12 +4,14 @@
 //! made, names the change's provider and actor (the AWS role, or the exact session), admits
 //! its account, and — when the record names a destination — only if that destination is
 //! approved by a `[[targets]]` entry (deletes need no approved destination: removing a mirror
-//! is never exfiltration). An `[[engagements]]` window sanctions any change by its actor inside
+//! is never exfiltration). A record of a call that always names its destination (catalogue
+//! `names_destination`) but arrived without one is not sanctioned by an actor's approval: the
+//! destination is unknown, not absent. An `[[engagements]]` window sanctions any change by its actor inside
 //! `[starts, ends)`; an engagement restricted to `targets` sanctions only changes whose record
 //! names one of them (a record that names no destination cannot be shown to stay inside the
 //! engagement, so it is not sanctioned by it). Everything else is unsanctioned.
 
-use super::rule::Lifecycle;
+use super::rule::{self, Lifecycle};
 use super::{AuditEvent, AuditVerdict};
 use crate::allowlist::{glob_matches, normalize_target, Allowlist, EntryRef, Verdict};
 use crate::model::{Provider, Target};
@@ -45,6 +47,8 @@ fn decide(
     let actor_matches = |pattern: &str| actors.iter().any(|a| glob_matches(pattern, a));
 
     let mut refused_for_target = None;
+    let mut refused_without_destination = None;
+    let destination_expected = names_destination(event);
     for entry in &allowlist.principals {
         if entry.provider != event.provider || !actor_matches(&entry.actor.normalized) {
             continue;
@@ -74,6 +78,9 @@ fn decide(
                     refused_for_target.get_or_insert(entry.meta.reference.clone());
                     continue;
                 }
+            } else if destination_expected {
+                refused_without_destination.get_or_insert(entry.meta.reference.clone());
+                continue;
             }
         }
         let reason = match (&event.target, event.lifecycle) {
@@ -124,14 +131,30 @@ fn decide(
         );
     }
 
-    let reason = match refused_for_target {
-        Some(reference) => format!(
+    let reason = match (refused_for_target, refused_without_destination) {
+        (Some(reference), _) => format!(
             "the actor is approved by {reference}, but the destination {} is not approved",
             event.target.as_deref().unwrap_or("")
         ),
-        None => "no [[principals]] or [[engagements]] entry covers this actor".to_string(),
+        (None, Some(reference)) => format!(
+            "the actor is approved by {reference}, but this record of {} lacks the destination the call always names (cut down on the way, e.g. a UDM event), so it cannot be checked",
+            event.operation
+        ),
+        (None, None) => "no [[principals]] or [[engagements]] entry covers this actor".to_string(),
     };
     (AuditVerdict::Unsanctioned, None, reason)
+}
+
+/// Whether the call the event records always names its destination (the original rule's
+/// events are looked up by name).
+fn names_destination(event: &AuditEvent) -> bool {
+    let operation = rule::by_id(event.rule).or_else(|| match event.provider {
+        Provider::Aws => rule::aws(rule::AWS_EVENT_SOURCE, &event.operation),
+        Provider::Gcp => rule::gcp(None, &event.operation),
+        Provider::Azure => rule::azure(&event.operation),
+        Provider::Network => None,
+    });
+    operation.is_some_and(|op| op.names_destination)
 }
 
 /// Whether a `[[targets]]` entry valid at `at` approves the destination the record names, for

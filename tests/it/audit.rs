@@ -533,32 +533,25 @@ fn lost_input_is_exit_3_and_no_input_is_exit_2() {
     );
     assert!(table.stdout.contains("exit 3"), "{}", table.stdout);
 
-    // A path that does not exist next to one that does: reported, exit 3.
-    let run = audit(
-        "",
-        &[],
-        &[
+    // A path that does not exist, alone or next to one that does: a typo, refused with exit 2
+    // before anything is read (not a lost input discovered after the whole run).
+    for paths in [
+        vec![
             fixtures().join("cloudtrail/events.ndjson"),
             PathBuf::from("/nonexistent/trail.json"),
         ],
-    );
-    assert_eq!(run.code, 1, "the good file holds an unsanctioned change");
-    let report = run.json();
-    let missing = report["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .find(|i| i["path"] == "/nonexistent/trail.json")
-        .expect("the missing path is an input row");
-    assert!(missing["error"].as_str().is_some());
-    // Nothing readable at all: usage error.
-    let run = audit("", &[], &[PathBuf::from("/nonexistent/trail.json")]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("/nonexistent/trail.json"),
-        "{}",
-        run.stderr
-    );
+        vec![PathBuf::from("/nonexistent/trail.json")],
+    ] {
+        let run = audit("", &[], &paths);
+        assert_eq!(run.code, 2, "{paths:?}: {}", run.stdout);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr
+                .contains("/nonexistent/trail.json: no such file or directory"),
+            "{}",
+            run.stderr
+        );
+    }
     // A broken allowlist stops the audit with its line.
     let run = audit(
         "[[principals]]\nprovider = \"aws\"\n",
@@ -848,4 +841,284 @@ resource = "eni-0fedcba987654321f"
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(cloud.requests().len(), before);
+}
+
+#[test]
+fn a_session_pointed_at_a_target_older_than_the_logs_is_decided_by_what_the_inventory_says() {
+    use crate::support::{scan, TestCloud};
+    let cloud = TestCloud::start(
+        r#"
+[[aws.accounts]]
+id = "111122223333"
+regions = ["us-east-1"]
+
+[[aws.sessions]]
+account = "111122223333"
+region = "us-east-1"
+id = "tms-0a0a0a0a0a0a0a0a1"
+target = "tmt-0a0a0a0a0a0a0a0a1"
+filter = "tmf-0a0a0a0a0a0a0a0a1"
+source = "eni-0123456789abcdef0"
+
+[[aws.filters]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmf-0a0a0a0a0a0a0a0a1"
+
+[[aws.targets]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmt-0a0a0a0a0a0a0a0a1"
+type = "network-interface"
+resource = "eni-0fedcba987654321f"
+"#,
+    );
+    // The allowlist approves the IDS interface, not the `tmt-…` in front of it.
+    let (home, allowlist) = home_with_allowlist(
+        r#"
+[[principals]]
+provider = "aws"
+actor    = "arn:aws:iam::111122223333:role/netvis-terraform"
+owner    = "platform@example.com"
+ticket   = "SEC-77"
+reason   = "network-visibility Terraform pipeline"
+expires  = 2027-01-31
+
+[[targets]]
+provider = "aws"
+target   = "eni-0fedcba987654321f"
+owner    = "netsec@example.com"
+ticket   = "SEC-78"
+reason   = "IDS"
+expires  = 2027-01-31
+"#,
+    );
+    let allowlist = allowlist.display().to_string();
+    // The target was created before the logs begin; the pipeline's session points at it.
+    let (_dir, log) = log_file(&[create_session(
+        "netvis-terraform",
+        "2026-11-10T10:00:00Z",
+        "tms-0a0a0a0a0a0a0a0a1",
+        "tmt-0a0a0a0a0a0a0a0a1",
+    )]);
+    let log = log.display().to_string();
+    // The logs alone cannot tell what the `tmt-…` sends to: unsanctioned.
+    let mut cmd = command(home.path());
+    cmd.args(["audit", "--format", "json", "--now", "2026-12-01T00:00:00Z"])
+        .args(["--allowlist", &allowlist, &log]);
+    let alone = run_cmd(cmd);
+    assert_eq!(alone.code, 1, "{}", alone.stdout);
+    assert_eq!(alone.json()["events"][0]["verdict"], "unsanctioned");
+    // With the inventory, the `tmt-…` is the approved interface: sanctioned, clean.
+    let run = scan(
+        &cloud,
+        home.path(),
+        &[
+            "--allowlist",
+            &allowlist,
+            "--format",
+            "json",
+            "--audit",
+            &log,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let report = run.json();
+    let event = &report["audit"]["events"][0];
+    assert_eq!(event["verdict"], "sanctioned", "{event}");
+    assert_eq!(event["target_resolved"], "eni-0fedcba987654321f");
+    // --demo brings its own logs.
+    let run = scan(&cloud, home.path(), &["--demo", "--audit", &log]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+#[test]
+fn damaged_or_foreign_inputs_are_counted_never_skipped_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let intruder = create_session(
+        "Intruder",
+        "2026-11-12T01:00:00Z",
+        "tms-0999999999999999e",
+        "tmt-0999999999999999e",
+    );
+    // A first line cut off (a chunk of a rotated file) does not cost the lines after it.
+    let cut_first = write(
+        "cut-first.ndjson",
+        &format!("{{\"eventVersion\":\"1.10\",\"eventName\":\"Crea\n{intruder}\n"),
+    );
+    let run = audit("", &[], std::slice::from_ref(&cut_first));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(report["inputs"][0]["malformed"], 1);
+    assert_eq!(report["inputs"][0]["records"], 1);
+    assert_eq!(report["events"][0]["verdict"], "unsanctioned");
+
+    // A LookupEvents row whose CloudTrailEvent string is not a record mentions mirroring:
+    // a malformed record with its line, exit 3 — not a clean exit 0.
+    let lookup = write(
+        "lookup.json",
+        "{\"Events\":[{\"EventId\":\"e1\",\"EventName\":\"CreateTrafficMirrorSession\",\"CloudTrailEvent\":\"{\\\"eventName\\\": \\\"CreateTraff\"}]}",
+    );
+    let run = audit("", &[], &[lookup]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let input = &run.json()["inputs"][0];
+    assert_eq!(input["malformed"], 1, "{input}");
+    assert_eq!(input["malformed_records"][0]["line"], 1, "{input}");
+
+    // JSON of a shape no mapper reads (here: a Sentinel-style PascalCase row) is an input
+    // error, exit 3; a CloudTrail digest file next to the logs is known and skipped.
+    let foreign = write(
+        "sentinel.json",
+        "[{\"OperationNameValue\":\"MICROSOFT.NETWORK/VIRTUALNETWORKTAPS/WRITE\",\"Caller\":\"x\"}]",
+    );
+    let digest = write(
+        "digest.json",
+        "{\"awsAccountId\":\"111122223333\",\"digestStartTime\":\"2026-11-12T00:00:00Z\",\"digestEndTime\":\"2026-11-12T01:00:00Z\",\"logFiles\":[{\"s3Object\":\"AWSLogs/x/CloudTrail/us-east-1/trafficmirror.json.gz\"}]}",
+    );
+    let run = audit("", &[], std::slice::from_ref(&foreign));
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(run.json()["inputs"][0]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("no format mirrorguard reads")));
+    let run = audit("", &[], &[digest]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["inputs"][0]["format"], "cloudtrail-digest");
+}
+
+#[test]
+fn a_record_cut_down_to_no_destination_is_not_sanctioned_by_its_actor_alone() {
+    // A UDM event of CreateTrafficMirrorSession keeps no destination: the pipeline's approval
+    // cannot vouch for where the copies go. Its DeleteTrafficMirrorSession needs none.
+    let udm = |operation: &str, time: &str, id: &str| {
+        serde_json::json!({
+            "metadata": {
+                "product_event_type": operation,
+                "vendor_name": "AMAZON",
+                "product_name": "AWS CloudTrail",
+                "event_timestamp": time,
+                "product_log_id": id
+            },
+            "principal": {"user": {"userid": "arn:aws:sts::111122223333:assumed-role/netvis-terraform/s1"}},
+            "target": {"resource": {"name": "tms-0a0a0a0a0a0a0a0a1"}}
+        })
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("udm.ndjson");
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n{}\n",
+            udm("CreateTrafficMirrorSession", "2026-11-10T10:00:00Z", "a"),
+            udm("DeleteTrafficMirrorSession", "2026-11-10T11:00:00Z", "b")
+        ),
+    )
+    .expect("write");
+    let run = audit(TERRAFORM_PRINCIPAL, &[], &[path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(
+        verdicts(&report),
+        vec![
+            (
+                "CreateTrafficMirrorSession".to_string(),
+                "unsanctioned".to_string(),
+                "-".to_string()
+            ),
+            (
+                "DeleteTrafficMirrorSession".to_string(),
+                "sanctioned".to_string(),
+                "principals[1]".to_string()
+            ),
+        ]
+    );
+    assert!(report["events"][0]["verdict_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("lacks the destination")));
+}
+
+#[test]
+fn a_gcp_operation_that_began_before_the_window_keeps_its_collector() {
+    // First entry (with the request and the collector) before --since, last entry inside:
+    // one change, in the window, decided on its collector.
+    let entry = |time: &str, first: bool, insert_id: &str| {
+        let mut payload = serde_json::json!({
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "serviceName": "compute.googleapis.com",
+            "methodName": "v1.compute.packetMirrorings.insert",
+            "resourceName": "projects/acme/regions/us-central1/packetMirrorings/pm-1",
+            "authenticationInfo": {"principalEmail": "mallory@example.com"}
+        });
+        if first {
+            payload["request"] = serde_json::json!({"collectorIlb": {"url": "https://www.googleapis.com/compute/v1/projects/acme/regions/us-central1/forwardingRules/fr-evil"}});
+        }
+        serde_json::json!({
+            "protoPayload": payload,
+            "insertId": insert_id,
+            "resource": {"type": "gce_packet_mirroring", "labels": {"project_id": "acme", "region": "us-central1"}},
+            "timestamp": time,
+            "logName": "projects/acme/logs/cloudaudit.googleapis.com%2Factivity",
+            "operation": {"id": "operation-1", "producer": "compute.googleapis.com", "first": first, "last": !first}
+        })
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("gcp.ndjson");
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n{}\n",
+            entry("2026-11-30T23:59:58Z", true, "i1"),
+            entry("2026-12-01T00:00:03Z", false, "i2")
+        ),
+    )
+    .expect("write");
+    let run = audit("", &["--since", "2026-12-01T00:00:00Z"], &[path]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let events = run.json()["events"].as_array().expect("events").clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0]["target"],
+        "projects/acme/regions/us-central1/forwardingRules/fr-evil"
+    );
+    assert_eq!(events[0]["records"], 2);
+}
+
+#[test]
+fn an_azure_principal_may_be_named_by_object_id() {
+    let record = serde_json::json!({
+        "eventDataId": "d1",
+        "correlationId": "c1",
+        "operationName": {"value": "Microsoft.Network/virtualNetworkTaps/delete", "localizedValue": "Delete"},
+        "status": {"value": "Succeeded"},
+        "subStatus": {"value": "OK"},
+        "eventTimestamp": "2026-11-10T10:00:00Z",
+        "caller": "dana@acme.example",
+        "claims": {"http://schemas.microsoft.com/identity/claims/objectidentifier": "11111111-2222-4333-8444-555555555555"},
+        "resourceId": "/subscriptions/6f1c2e3d-4b5a-4c6d-8e7f-0a1b2c3d4e5f/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkTaps/t",
+        "subscriptionId": "6f1c2e3d-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("activity.json");
+    std::fs::write(&path, serde_json::json!({ "value": [record] }).to_string()).expect("write");
+    let run = audit(
+        r#"
+[[principals]]
+provider = "azure"
+actor    = "11111111-2222-4333-8444-555555555555"
+owner    = "platform@example.com"
+ticket   = "SEC-79"
+reason   = "network team"
+expires  = 2027-01-31
+"#,
+        &[],
+        &[path],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let event = &run.json()["events"][0];
+    assert_eq!(event["actor"], "dana@acme.example");
+    assert_eq!(event["verdict"], "sanctioned", "{event}");
 }

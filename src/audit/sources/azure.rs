@@ -57,6 +57,7 @@ pub fn observe_rest(record: &Value, location: &Location) -> Option<Observed> {
             status: localized(record, "status"),
             http_status: localized(record, "subStatus"),
             caller: nonempty(record, &["caller"]).or_else(|| claimed(at(record, &["claims"]))),
+            object_id: object_id(at(record, &["claims"])),
             source_ip: nonempty(record, &["httpRequest", "clientIpAddress"]),
             record_id: nonempty(record, &["eventDataId"]),
         },
@@ -86,6 +87,7 @@ pub fn observe_diagnostic(record: &Value, location: &Location) -> Option<Observe
             http_status: signed_http,
             caller: claimed(at(record, &["identity", "claims"]))
                 .or_else(|| nonempty(record, &["caller"])),
+            object_id: object_id(at(record, &["identity", "claims"])),
             source_ip: nonempty(record, &["callerIpAddress"]),
             record_id: None,
         },
@@ -102,6 +104,9 @@ struct Shape<'a> {
     /// diagnostic `resultSignature` after the dot); `properties.statusCode` is read after it.
     http_status: Option<&'a str>,
     caller: Option<&'a str>,
+    /// The caller's object id claim: the second name an allowlist may know a user by
+    /// (CONTRACTS §4), kept next to the UPN the caller field gives.
+    object_id: Option<&'a str>,
     source_ip: Option<&'a str>,
     record_id: Option<&'a str>,
 }
@@ -158,7 +163,10 @@ fn observed(record: &Value, location: &Location, shape: Shape) -> Observed {
             .filter(|_| outcome == Outcome::Failure)
             .map(str::to_string),
         actor: shape.caller.map(str::to_lowercase),
-        actor_session: None,
+        actor_session: shape
+            .object_id
+            .filter(|id| shape.caller.is_none_or(|c| !c.eq_ignore_ascii_case(id)))
+            .map(str::to_lowercase),
         source_ip: shape.source_ip.map(str::to_string),
         invoked_by: None,
         resource: resource.map(str::to_string),
@@ -186,6 +194,11 @@ fn observed(record: &Value, location: &Location, shape: Shape) -> Observed {
 /// shape writes in its place.
 fn localized<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
     nonempty(record, &[key, "value"]).or_else(|| nonempty(record, &[key]))
+}
+
+/// The object id claim, whoever the caller is.
+fn object_id(claims: Option<&Value>) -> Option<&str> {
+    nonempty(claims?, &[ACTOR_CLAIMS[2]])
 }
 
 /// The caller the token's claims name (see [`ACTOR_CLAIMS`]).

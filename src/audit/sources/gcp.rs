@@ -75,6 +75,14 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
         Some(account) => format!("{account}|{id}"),
         None => id.to_string(),
     });
+    // insertId is unique per project and timestamp only.
+    let record_id = nonempty(record, &["insertId"]).map(|id| {
+        format!(
+            "{}|{}|{id}",
+            account.as_deref().unwrap_or_default(),
+            text(record, &["timestamp"]).unwrap_or_default()
+        )
+    });
     Some(Observed {
         provider: Provider::Gcp,
         time: text(record, &["timestamp"]).and_then(timestamp),
@@ -102,7 +110,7 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
         target: target(service, operation, payload).map(str::to_string),
         created_mirror_target: None,
         updated_existing: false,
-        record_id: nonempty(record, &["insertId"]).map(str::to_string),
+        record_id,
         change_id,
         udm_event_type: Some(operation.to_string()),
         udm_resource_name: resource.map(str::to_string),
@@ -141,23 +149,40 @@ fn account(record: &Value, resource: Option<&str>) -> Option<String> {
 /// A failed call's error: `status.code` when non-zero, with its `google.rpc.Code` name
 /// (`7 PERMISSION_DENIED`). The `message` is left out: it is free text (the failed insert's
 /// quotes the whole collector URL) and the name already says what the number means. A code
-/// written as a numeric string (some forwarders stringify numbers) is read too; anything else
-/// is no code.
+/// written otherwise by a forwarder (`"7"`, `7.0`, `"PERMISSION_DENIED"`) is read too; any
+/// code that is not zero (or `OK`) is a failure, kept as written when it is not a known number:
+/// an unreadable status must not turn a refused call into a change.
 fn error_code(payload: &Value) -> Option<String> {
-    let code = match at(payload, &["status", "code"])? {
-        Value::Number(number) => number.as_u64()?,
-        Value::String(digits) => digits.trim().parse().ok()?,
-        _ => return None,
+    let code = at(payload, &["status", "code"])?;
+    let number = match code {
+        Value::Number(number) => number.as_u64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
     };
-    if code == 0 {
-        return None;
-    }
-    Some(
-        match usize::try_from(code).ok().and_then(|i| CODE_NAMES.get(i)) {
-            Some(name) => format!("{code} {name}"),
-            None => code.to_string(),
+    match number {
+        Some(0) => None,
+        Some(code) => Some(
+            match usize::try_from(code).ok().and_then(|i| CODE_NAMES.get(i)) {
+                Some(name) => format!("{code} {name}"),
+                None => code.to_string(),
+            },
+        ),
+        None => match code {
+            Value::String(text)
+                if text.trim().is_empty() || text.trim().eq_ignore_ascii_case("OK") =>
+            {
+                None
+            }
+            Value::String(text) => Some(text.trim().to_string()),
+            Value::Bool(false) => None,
+            other => Some(other.to_string()),
         },
-    )
+    }
 }
 
 /// A long-running operation's first entry (unless it is also its last) only says the
@@ -242,8 +267,17 @@ pub(super) mod tests {
     ) -> &'a Observed {
         observed
             .iter()
-            .find(|o| o.record_id.as_deref() == Some(id))
+            .find(|o| record_id_is(o, id))
             .unwrap_or_else(|| panic!("no record {id}"))
+    }
+
+    /// Whether the record's id is `id`; a GCP record id is the insertId scoped by project
+    /// and timestamp (`project|timestamp|insertId`).
+    pub(in crate::audit::sources) fn record_id_is(observed: &Observed, id: &str) -> bool {
+        observed
+            .record_id
+            .as_deref()
+            .is_some_and(|r| r == id || r.ends_with(&format!("|{id}")))
     }
 
     fn all_operations() -> Vec<Observed> {
@@ -506,7 +540,7 @@ pub(super) mod tests {
         let observed = all_operations();
         let copies: Vec<&Observed> = observed
             .iter()
-            .filter(|o| o.record_id.as_deref() == Some("-ihuvwa16exv3"))
+            .filter(|o| record_id_is(o, "-ihuvwa16exv3"))
             .collect();
         assert_eq!(copies.len(), 2);
         assert_eq!(copies[0].change_id, copies[1].change_id);
@@ -610,8 +644,20 @@ pub(super) mod tests {
             Some("16 UNAUTHENTICATED")
         );
         assert_eq!(failed(json!({"code": 42})).as_deref(), Some("42"));
-        assert_eq!(failed(json!({"code": -1})), None);
-        assert_eq!(failed(json!({"code": true})), None);
+        // Forwarders' spellings: a float, a name; a code that cannot be read as zero is a
+        // failure, kept as written.
+        assert_eq!(
+            failed(json!({"code": 7.0})).as_deref(),
+            Some("7 PERMISSION_DENIED")
+        );
+        assert_eq!(
+            failed(json!({"code": "PERMISSION_DENIED"})).as_deref(),
+            Some("PERMISSION_DENIED")
+        );
+        assert_eq!(failed(json!({"code": "OK"})), None);
+        assert_eq!(failed(json!({"code": -1})).as_deref(), Some("-1"));
+        assert_eq!(failed(json!({"code": true})).as_deref(), Some("true"));
+        // A status that is not an object has no code.
         assert_eq!(failed(json!("PERMISSION_DENIED")), None);
         assert_eq!(
             entry(json!({"code": 9}), Value::Null).outcome,

@@ -38,6 +38,9 @@ pub enum Format {
     AzureDiagnostic,
     /// Chronicle UDM events.
     Udm,
+    /// A CloudTrail digest file (`CloudTrail-Digest/`, next to the logs in the bucket): hashes
+    /// of log files, no events; read and skipped.
+    CloudtrailDigest,
     /// Nothing recognisable.
     Unknown,
 }
@@ -51,6 +54,7 @@ impl Format {
             Format::AzureActivity => "azure-activity",
             Format::AzureDiagnostic => "azure-diagnostic",
             Format::Udm => "udm",
+            Format::CloudtrailDigest => "cloudtrail-digest",
             Format::Unknown => "unknown",
         }
     }
@@ -61,7 +65,9 @@ impl Format {
             return Format::Unknown;
         };
         let has = |key: &str| object.contains_key(key);
-        if has("CloudTrailEvent") {
+        if has("digestStartTime") && has("logFiles") {
+            Format::CloudtrailDigest
+        } else if has("CloudTrailEvent") {
             Format::CloudtrailLookup
         } else if has("eventSource") && has("eventName") {
             Format::Cloudtrail
@@ -96,8 +102,28 @@ impl Format {
             Format::AzureActivity => azure::observe_rest(record, location),
             Format::AzureDiagnostic => azure::observe_diagnostic(record, location),
             Format::Udm => udm::observe(record, location),
-            Format::Unknown => None,
+            Format::CloudtrailDigest | Format::Unknown => None,
         }
+    }
+
+    /// Why a record of this format that mentions mirroring, yet that its mapper returned
+    /// nothing for, is lost input; `None` when such a record is legitimately no call (a GCP
+    /// entry with no audit payload, a request log, is not an audit record).
+    fn unreadable_candidate(self, record: &Value) -> Option<String> {
+        let what = match self {
+            Format::Cloudtrail => "a CloudTrail record without eventName",
+            Format::CloudtrailLookup => "a CloudTrailEvent that is not a CloudTrail record",
+            Format::GcpAudit if at(record, &["protoPayload"]).is_some() => {
+                "an audit entry without protoPayload.methodName"
+            }
+            Format::GcpAudit | Format::CloudtrailDigest => return None,
+            Format::AzureActivity | Format::AzureDiagnostic => {
+                "an Activity Log record without operationName"
+            }
+            Format::Udm => "a UDM event without metadata.product_event_type or event_type",
+            Format::Unknown => "a record of no format mirrorguard reads",
+        };
+        Some(format!("{what}; it mentions mirroring and was not checked"))
     }
 }
 
@@ -185,6 +211,22 @@ impl InputSummary {
     }
 }
 
+/// Malformed records of one input while it is read: all counted, the first few kept.
+#[derive(Default)]
+struct Malformations {
+    count: u64,
+    listed: Vec<split::Malformed>,
+}
+
+impl Malformations {
+    fn note(&mut self, malformed: split::Malformed) {
+        self.count += 1;
+        if self.listed.len() < MALFORMED_LISTED {
+            self.listed.push(malformed);
+        }
+    }
+}
+
 /// One input as the user named it: a file, or `-` for standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputPath {
@@ -204,6 +246,22 @@ impl InputPath {
             InputPath::Stdin => "-".to_string(),
             InputPath::Embedded { name, .. } => name.to_string(),
         }
+    }
+}
+
+/// Every path the user named exists (or is `-`): a path that does not is a typo, refused
+/// before anything is read, rather than a lost input reported after a whole run.
+pub fn check_exist(paths: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = paths
+        .iter()
+        .filter(|p| *p != "-")
+        .filter(|p| std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound))
+        .map(String::as_str)
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!("{one}: no such file or directory")),
+        many => Err(format!("no such files or directories: {}", many.join(", "))),
     }
 }
 
@@ -264,7 +322,13 @@ pub fn read_all(inputs: &[InputPath], workers: usize) -> Vec<InputRead> {
                 let Some(input) = inputs.get(i) else {
                     break;
                 };
-                let read = read_input(input);
+                // A bug in a mapper must cost its input, reported, not the whole run.
+                let read = std::panic::catch_unwind(|| read_input(input)).unwrap_or_else(|_| {
+                    let mut summary = InputSummary::new(input.display());
+                    summary.error =
+                        Some("mirrorguard failed reading this input (an internal error)".into());
+                    (summary, Vec::new())
+                });
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(read);
                 }
@@ -328,29 +392,25 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
         .build(CANDIDATE_WORDS)
         .expect("fixed patterns build");
     let mut observed = Vec::new();
-    let mut first = true;
-    // Shared by the two callbacks: whether the input started with something other than JSON,
-    // and the malformed records in input order.
-    let not_a_log = std::cell::Cell::new(false);
-    let malformed = std::cell::RefCell::new(Vec::new());
+    // The first well-formed record tells the input's format; until one has been read, every
+    // record is parsed.
+    let mut format_known = false;
+    // Shared by the two callbacks: the malformed records, counted and the first few kept.
+    let malformed = std::cell::RefCell::new(Malformations::default());
     let path = summary.path.clone();
     let records = std::cell::Cell::new(0u64);
     let mut format_of_input = Format::Unknown;
     let result = split::Splitter::new(reader).run(
         &mut |record| {
-            if not_a_log.get() {
-                return;
-            }
-            let is_first = std::mem::take(&mut first);
             let candidate = finder.is_match(record.bytes);
-            if !candidate && !is_first {
+            if !candidate && format_known {
                 records.set(records.get() + 1);
                 return;
             }
             let value: Value = match serde_json::from_slice(record.bytes) {
                 Ok(value) => value,
                 Err(e) => {
-                    malformed.borrow_mut().push(split::Malformed {
+                    malformed.borrow_mut().note(split::Malformed {
                         line: record.line,
                         reason: format!("not valid JSON: {e}"),
                     });
@@ -359,7 +419,8 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
             };
             records.set(records.get() + 1);
             let format = Format::of_record(&value);
-            if is_first {
+            if !format_known {
+                format_known = true;
                 format_of_input = format;
             }
             if !candidate {
@@ -375,36 +436,47 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
             } else {
                 format
             };
-            if let Some(call) = format.observe(&value, &location) {
-                observed.push(call);
+            match format.observe(&value, &location) {
+                Some(call) => observed.push(call),
+                None => {
+                    // It mentions mirroring, so it could be the change that matters: a record
+                    // its format's mapper cannot read is lost input, not a quiet skip.
+                    if let Some(reason) = format.unreadable_candidate(&value) {
+                        malformed.borrow_mut().note(split::Malformed {
+                            line: record.line,
+                            reason,
+                        });
+                    }
+                }
             }
         },
-        &mut |bad| {
-            if records.get() == 0 && malformed.borrow().is_empty() {
-                // The input does not start with JSON: not a log this tool reads (a syslog
-                // file, a CSV export), reported as such rather than as thousands of bad lines.
-                not_a_log.set(true);
-            }
-            malformed.borrow_mut().push(bad);
-        },
+        &mut |bad| malformed.borrow_mut().note(bad),
     );
+    let malformed = malformed.into_inner();
     summary.records = records.get();
     summary.format = format_of_input;
-    let not_a_log = not_a_log.get();
-    let malformed = malformed.into_inner();
-    if not_a_log {
-        summary.format = Format::Unknown;
+    if summary.records == 0 && malformed.count > 0 {
+        // Nothing in it is JSON: not a log this tool reads (a syslog file, a CSV export),
+        // reported as such rather than as thousands of bad lines.
+        let first = malformed.listed.first();
         summary.error = Some(format!(
             "not a JSON log (line {}: {}); mirrorguard reads CloudTrail, GCP audit, Azure Activity Log and Chronicle UDM JSON",
-            malformed.first().map_or(1, |m| m.line),
-            malformed.first().map_or("", |m| m.reason.as_str())
+            first.map_or(1, |m| m.line),
+            first.map_or("", |m| m.reason.as_str())
         ));
-        summary.records = 0;
         return Vec::new();
     }
-    for bad in malformed {
-        summary.note_malformed(bad);
+    if summary.records > 0 && format_of_input == Format::Unknown {
+        // JSON, but of no shape mirrorguard knows: reading it as "no changes" would report a
+        // blind spot as clean.
+        summary.error = Some(
+            "JSON records of no format mirrorguard reads (CloudTrail, GCP audit, Azure Activity Log, Chronicle UDM); none of them was checked".to_string(),
+        );
+        return Vec::new();
     }
+    summary.malformed = malformed.count;
+    summary.malformed_records = malformed.listed;
+
     let stopped = match result {
         Ok(()) => None,
         Err(split::Stop::Truncated { line }) => {

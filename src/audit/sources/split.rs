@@ -138,9 +138,9 @@ impl<R: Read> Splitter<R> {
     }
 
     /// Scans one complete value starting at `pos`, reading more input as needed.
-    fn value_end(&mut self) -> Result<Result<usize, Malformed>, Stop> {
+    fn value_end(&mut self, lenient: bool) -> Result<Result<usize, Malformed>, Stop> {
         loop {
-            match scan_value(&self.buf, self.pos) {
+            match scan_value(&self.buf, self.pos, lenient) {
                 Scan::Done(end) => return Ok(Ok(end)),
                 Scan::Bad(at, reason) => {
                     let line = self.line
@@ -152,13 +152,22 @@ impl<R: Read> Splitter<R> {
                     }));
                 }
                 Scan::Incomplete => {
-                    if self.buf.len() - self.pos > MAX_RECORD {
+                    let pending = self.buf.len() - self.pos;
+                    if pending > MAX_RECORD {
                         return Ok(Err(Malformed {
                             line: self.line,
                             reason: format!("a record larger than {} MiB", MAX_RECORD >> 20),
                         }));
                     }
-                    if !self.fill().map_err(Stop::Io)? {
+                    // The scan restarts at the record's first byte, so read at least as much
+                    // again before rescanning: a large record is rescanned O(log n) times,
+                    // not once per chunk.
+                    let wanted = pending + pending.max(CHUNK);
+                    let mut grew = false;
+                    while self.buf.len() - self.pos < wanted && self.fill().map_err(Stop::Io)? {
+                        grew = true;
+                    }
+                    if !grew {
                         return Err(Stop::Truncated { line: self.line });
                     }
                 }
@@ -194,7 +203,7 @@ impl<R: Read> Splitter<R> {
             match first {
                 b'[' => {
                     self.advance(self.pos + 1);
-                    self.array(on_record)?;
+                    self.array(on_record, on_malformed)?;
                 }
                 b'{' => self.object(on_record, on_malformed)?,
                 _ => {
@@ -209,7 +218,11 @@ impl<R: Read> Splitter<R> {
     }
 
     /// The elements of an array whose `[` has been consumed, each a record.
-    fn array(&mut self, on_record: &mut dyn FnMut(RecordRef)) -> Result<(), Stop> {
+    fn array(
+        &mut self,
+        on_record: &mut dyn FnMut(RecordRef),
+        on_malformed: &mut dyn FnMut(Malformed),
+    ) -> Result<(), Stop> {
         loop {
             match self.peek(true)? {
                 None => return Err(Stop::Truncated { line: self.line }),
@@ -217,7 +230,7 @@ impl<R: Read> Splitter<R> {
                     self.advance(self.pos + 1);
                     return Ok(());
                 }
-                Some(_) => match self.value_end()? {
+                Some(_) => match self.value_end(false)? {
                     Ok(end) => {
                         on_record(RecordRef {
                             bytes: &self.buf[self.pos..end],
@@ -225,7 +238,16 @@ impl<R: Read> Splitter<R> {
                         });
                         self.advance(end);
                     }
-                    Err(malformed) => return Err(Stop::Corrupt(malformed)),
+                    // A bad string (an invalid escape, a raw line break) leaves the brackets
+                    // countable: that one record is reported and reading goes on after it. A
+                    // bracket that does not match leaves nothing to resynchronise on.
+                    Err(malformed) => match self.value_end(true)? {
+                        Ok(end) => {
+                            on_malformed(malformed);
+                            self.advance(end);
+                        }
+                        Err(_) => return Err(Stop::Corrupt(malformed)),
+                    },
                 },
             }
         }
@@ -241,14 +263,14 @@ impl<R: Read> Splitter<R> {
             // The common case, streamed: `{"Records":[` — records leave the buffer as soon as
             // they are scanned, whatever the size of the file.
             self.advance(array_at + 1);
-            self.array(on_record)?;
-            return self.rest_of_wrapper(on_record);
+            self.array(on_record, on_malformed)?;
+            return self.rest_of_wrapper(on_record, on_malformed);
         }
         // A record on its own (NDJSON, or one pretty-printed object). When it does not end
         // well, the line it starts on is the malformed record and reading resumes on the next
         // line: one cut-off line must not swallow the good lines after it.
         let start_line = self.line;
-        let end = match self.value_end() {
+        let end = match self.value_end(false) {
             Ok(Ok(end)) => end,
             Ok(Err(malformed)) => {
                 on_malformed(Malformed {
@@ -280,9 +302,12 @@ impl<R: Read> Splitter<R> {
         };
         // A wrapper whose array is not its first key (`{"nextLink":…,"value":[…]}`), held
         // whole: such responses are pages of an API, bounded by the page size.
+        // `wrapper_arrays` answers in offsets into `object`, which starts at `pos`.
+        let base = self.pos;
         let mut line = self.line;
         let mut counted = self.pos;
         for (array_start, array_end) in arrays {
+            let (array_start, array_end) = (base + array_start, base + array_end);
             let array = &self.buf[..array_end];
             let mut at = array_start + 1;
             loop {
@@ -290,7 +315,7 @@ impl<R: Read> Splitter<R> {
                 if at + 1 >= array_end {
                     break;
                 }
-                let Scan::Done(record_end) = scan_value(array, at) else {
+                let Scan::Done(record_end) = scan_value(array, at, false) else {
                     break;
                 };
                 line += memchr::memchr_iter(b'\n', &self.buf[counted..at]).count() as u64;
@@ -312,7 +337,7 @@ impl<R: Read> Splitter<R> {
             let buf = &self.buf;
             let mut at = skip_ws(buf, self.pos + 1);
             let incomplete = match buf.get(at) {
-                Some(b'"') => match scan_string(buf, at) {
+                Some(b'"') => match scan_string(buf, at, false) {
                     Scan::Done(key_end) => {
                         let key = &buf[at + 1..key_end - 1];
                         at = skip_ws(buf, key_end);
@@ -347,7 +372,11 @@ impl<R: Read> Splitter<R> {
 
     /// After a streamed wrapper array: the object's remaining keys (`"nextLink": …`, perhaps
     /// another wrapper array) up to its closing brace.
-    fn rest_of_wrapper(&mut self, on_record: &mut dyn FnMut(RecordRef)) -> Result<(), Stop> {
+    fn rest_of_wrapper(
+        &mut self,
+        on_record: &mut dyn FnMut(RecordRef),
+        on_malformed: &mut dyn FnMut(Malformed),
+    ) -> Result<(), Stop> {
         loop {
             match self.peek(true)? {
                 None => return Err(Stop::Truncated { line: self.line }),
@@ -356,7 +385,7 @@ impl<R: Read> Splitter<R> {
                     return Ok(());
                 }
                 Some(b'"') => {
-                    let key_end = self.value_end()?.map_err(Stop::Corrupt)?;
+                    let key_end = self.value_end(false)?.map_err(Stop::Corrupt)?;
                     let is_wrapper = WRAPPER_KEYS.contains(&&self.buf[self.pos + 1..key_end - 1]);
                     self.advance(key_end);
                     if self.peek(false)? != Some(b':') {
@@ -367,10 +396,10 @@ impl<R: Read> Splitter<R> {
                         None => return Err(Stop::Truncated { line: self.line }),
                         Some(b'[') if is_wrapper => {
                             self.advance(self.pos + 1);
-                            self.array(on_record)?;
+                            self.array(on_record, on_malformed)?;
                         }
                         Some(_) => {
-                            let end = self.value_end()?.map_err(Stop::Corrupt)?;
+                            let end = self.value_end(false)?.map_err(Stop::Corrupt)?;
                             self.advance(end);
                         }
                     }
@@ -412,7 +441,7 @@ fn wrapper_arrays(object: &[u8]) -> Option<Vec<(usize, usize)>> {
         if at >= object.len() || object[at] != b'"' {
             break;
         }
-        let Scan::Done(key_end) = scan_string(object, at) else {
+        let Scan::Done(key_end) = scan_string(object, at, false) else {
             break;
         };
         let key = &object[at + 1..key_end - 1];
@@ -421,7 +450,7 @@ fn wrapper_arrays(object: &[u8]) -> Option<Vec<(usize, usize)>> {
             break;
         }
         at = skip_ws_commas(object, at + 1);
-        let Scan::Done(value_end) = scan_value(object, at) else {
+        let Scan::Done(value_end) = scan_value(object, at, false) else {
             break;
         };
         if object[at] == b'[' && WRAPPER_KEYS.contains(&key) {
@@ -433,7 +462,9 @@ fn wrapper_arrays(object: &[u8]) -> Option<Vec<(usize, usize)>> {
 }
 
 /// Scans a string starting at its opening quote; `Done` is the index after the closing quote.
-fn scan_string(buf: &[u8], start: usize) -> Scan {
+/// `lenient` reads through an invalid escape or a raw line break, to find where a damaged
+/// record ends.
+fn scan_string(buf: &[u8], start: usize, lenient: bool) -> Scan {
     let mut at = start + 1;
     loop {
         match memchr::memchr3(b'"', b'\\', b'\n', &buf[at..]) {
@@ -444,6 +475,10 @@ fn scan_string(buf: &[u8], start: usize) -> Scan {
                     b'"' => return Scan::Done(at + 1),
                     // JSON strings cannot hold a raw line break: a record cut off inside a
                     // string, the commonest damage in line-oriented logs.
+                    b'\n' if lenient => {
+                        at += 1;
+                        continue;
+                    }
                     b'\n' => return Scan::Bad(at, "a line break inside a string"),
                     _ => {}
                 }
@@ -452,10 +487,12 @@ fn scan_string(buf: &[u8], start: usize) -> Scan {
                 if at + 1 >= buf.len() {
                     return Scan::Incomplete;
                 }
-                if !matches!(
-                    buf[at + 1],
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'
-                ) {
+                if !lenient
+                    && !matches!(
+                        buf[at + 1],
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'
+                    )
+                {
                     return Scan::Bad(at, "an invalid escape in a string");
                 }
                 at += 2;
@@ -465,7 +502,7 @@ fn scan_string(buf: &[u8], start: usize) -> Scan {
 }
 
 /// Scans one JSON value structurally; `Done` is the index just after it.
-fn scan_value(buf: &[u8], start: usize) -> Scan {
+fn scan_value(buf: &[u8], start: usize, lenient: bool) -> Scan {
     let mut stack = [0u8; MAX_DEPTH];
     let mut depth = 0usize;
     let mut at = start;
@@ -474,7 +511,7 @@ fn scan_value(buf: &[u8], start: usize) -> Scan {
             return Scan::Incomplete;
         };
         match b {
-            b'"' => match scan_string(buf, at) {
+            b'"' => match scan_string(buf, at, lenient) {
                 Scan::Done(end) => at = end,
                 other => return other,
             },
@@ -574,5 +611,61 @@ mod tests {
         assert!(s.unwrap().starts_with("corrupt at 2"));
         let (_, m, _) = split(b"{\"a\":\"\\x\"}\n{\"ok\":1}\n");
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_bad_string_inside_an_array_costs_one_record() {
+        // An invalid escape or a raw line break in one record of a delivery file: that record
+        // is malformed, the records after it are still read.
+        let (r, m, s) = split(
+            b"{\"Records\":[{\"a\":1},{\"b\":\"\\q\"},{\"c\":3},{\"d\":\"x\ny\"},{\"e\":5}]}",
+        );
+        assert_eq!(
+            r.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            vec!["{\"a\":1}", "{\"c\":3}", "{\"e\":5}"]
+        );
+        assert_eq!(m.iter().map(|x| x.line).collect::<Vec<_>>(), vec![1, 1]);
+        assert!(s.is_none(), "{s:?}");
+        // A bracket that does not match still stops the array.
+        let (r, _, s) = split(b"[{\"a\":1},{\"b\":[}],{\"c\":3}]");
+        assert_eq!(r.len(), 1);
+        assert!(s.unwrap().starts_with("corrupt"));
+    }
+
+    #[test]
+    fn wrappers_whose_array_is_not_the_first_key_anywhere_in_the_input() {
+        let page =
+            |n: u8| format!("{{\"nextLink\":null,\"value\":[{{\"n\":{n}}},\n{{\"m\":{n}}}]}}");
+        // After a line break, after a byte-order mark, and two pages one after the other.
+        for (input, lines) in [
+            (format!("\n\n{}", page(1)), vec![3, 4]),
+            (format!("\u{feff}{}", page(1)), vec![1, 2]),
+            (format!("{}\n{}\n", page(1), page(2)), vec![1, 2, 3, 4]),
+        ] {
+            let (r, m, s) = split(input.as_bytes());
+            assert!(m.is_empty() && s.is_none(), "{input:?}: {m:?} {s:?}");
+            assert_eq!(
+                r.iter().map(|x| x.1).collect::<Vec<_>>(),
+                lines,
+                "{input:?}"
+            );
+            assert!(
+                r.iter()
+                    .all(|x| x.0.starts_with("{\"n\":") || x.0.starts_with("{\"m\":")),
+                "{input:?}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_larger_than_a_chunk_is_read_whole() {
+        let big = format!(
+            "{{\"Records\":[{{\"pad\":\"{}\"}},{{\"b\":2}}]}}",
+            "x".repeat(3 * CHUNK + 17)
+        );
+        let (r, m, s) = split(big.as_bytes());
+        assert!(m.is_empty() && s.is_none());
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].0.len(), 3 * CHUNK + 17 + 10);
     }
 }

@@ -23,14 +23,22 @@ use crate::audit::{Location, Observed, Outcome, Phase};
 use crate::model::Provider;
 use serde_json::Value;
 
-/// Maps one UDM event. `None` when it has no `metadata.product_event_type` (or is not an
-/// object): that is the operation name every later stage keys on.
+/// Maps one UDM event. The operation is `metadata.product_event_type` (the provider's own name
+/// for the call, which the catalogue keys on), else the generic `metadata.event_type`, which
+/// no catalogue entry matches but the original rule's `target.resource.name` pattern may.
+/// `None` when it has neither (or is not an object).
 pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
-    let operation = nonempty(record, &["metadata", "product_event_type"])?;
+    let product_event_type = nonempty(record, &["metadata", "product_event_type"]);
+    let operation = product_event_type.or_else(|| nonempty(record, &["metadata", "event_type"]))?;
     let provider = provider(record, operation);
     let resource = nonempty(record, &["target", "resource", "name"]);
     let cloud = at(record, &["target", "resource", "attribute", "cloud"]);
     let blocked = blocking_result(record);
+    // Azure's own status, where the parser kept it, says Failed even when no security result
+    // blocks (that Chronicle's Azure parser sets BLOCK is only inferred).
+    let azure_failed = provider == Provider::Azure
+        && field(record, "status")
+            .is_some_and(|s| s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Failure"));
     let error_code = blocked.and_then(|result| nonempty(result, &["rule_id"]));
     let (actor, actor_session) = actor(record, provider);
     let account = cloud.and_then(|c| nonempty(c, &["project", "name"]));
@@ -46,9 +54,10 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
             .map(str::to_string),
         operation: operation.to_string(),
         service: None,
-        outcome: match blocked {
-            Some(_) => Outcome::Failure,
-            None => Outcome::Success,
+        outcome: if blocked.is_some() || azure_failed {
+            Outcome::Failure
+        } else {
+            Outcome::Success
         },
         phase: phase(record, provider),
         dry_run: error_code.is_some_and(is_dry_run),
@@ -66,8 +75,8 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
             && field(record, "statusCode")
                 .is_some_and(|code| code.eq_ignore_ascii_case("OK") || code == "200"),
         record_id: nonempty(record, &["metadata", "product_log_id"]).map(str::to_string),
-        change_id: change_id(record, provider, operation, resource),
-        udm_event_type: Some(operation.to_string()),
+        change_id: change_id(record, provider, operation, resource, account),
+        udm_event_type: product_event_type.map(str::to_string),
         udm_resource_name: resource.map(str::to_string),
         location: location.clone(),
     })
@@ -172,6 +181,7 @@ fn change_id(
     provider: Provider,
     operation: &str,
     resource: Option<&str>,
+    project: Option<&str>,
 ) -> Option<String> {
     match provider {
         Provider::Azure => field(record, "correlationId").map(|correlation| {
@@ -181,7 +191,12 @@ fn change_id(
                 operation.to_lowercase()
             )
         }),
-        Provider::Gcp => field(record, "operation_id").map(str::to_string),
+        // Scoped by project as the raw GCP mapper scopes it: operation ids are unique within
+        // their project only.
+        Provider::Gcp => field(record, "operation_id").map(|id| match project {
+            Some(project) => format!("{project}|{id}"),
+            None => id.to_string(),
+        }),
         _ => None,
     }
 }
@@ -339,7 +354,7 @@ mod tests {
         );
         assert_eq!(
             first.change_id.as_deref(),
-            Some("operation-1794657601000-07e19c903a336-7ba4ac82-dc0327a4")
+            Some("acme-prod-platform|operation-1794657601000-07e19c903a336-7ba4ac82-dc0327a4")
         );
         assert_eq!(first.change_id, last.change_id);
         assert_eq!(first.actor.as_deref(), Some("priya.natarajan@acme.example"));
@@ -448,6 +463,21 @@ mod tests {
     }
 
     #[test]
+    fn an_event_without_a_product_event_type_is_read_for_the_original_rule() {
+        // The original rule's Azure pattern reads target.resource.name alone; the generic
+        // event type stands in as the operation, which no catalogue entry matches.
+        let event = json!({
+            "metadata": {"event_type": "RESOURCE_CREATION", "vendor_name": "Microsoft"},
+            "target": {"resource": {"name": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworkTaps/t"}}
+        });
+        let observed = observe(&event, &location(1)).expect("read");
+        assert_eq!(observed.operation, "RESOURCE_CREATION");
+        assert_eq!(observed.udm_event_type, None);
+        assert!(crate::audit::seed::fires(&observed));
+        assert!(crate::audit::rule::for_call(&observed).is_none());
+    }
+
+    #[test]
     fn wrong_shapes_give_none_not_a_panic() {
         for not_an_event in [
             json!(null),
@@ -456,7 +486,6 @@ mod tests {
             json!({"metadata": "CreateTrafficMirrorSession"}),
             json!({"metadata": {"product_event_type": 1}}),
             json!({"metadata": {"product_event_type": ""}}),
-            json!({"metadata": {"event_type": "RESOURCE_CREATION"}}),
         ] {
             assert!(
                 observe(&not_an_event, &location(1)).is_none(),
