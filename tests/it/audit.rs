@@ -720,11 +720,8 @@ fn the_demo_correlates_its_logs_with_its_estate() {
         .is_some_and(|i| i.len() == 3));
 }
 
-#[test]
-fn scan_audit_turns_a_clean_scan_into_a_violation_or_an_incomplete_one() {
-    use crate::support::{scan, TestCloud};
-    let cloud = TestCloud::start(
-        r#"
+/// One account, one region, one session to an IDS interface behind `tmt-…a1`.
+const ONE_SESSION_WORLD: &str = r#"
 [[aws.accounts]]
 id = "111122223333"
 regions = ["us-east-1"]
@@ -748,8 +745,12 @@ region = "us-east-1"
 id = "tmt-0a0a0a0a0a0a0a0a1"
 type = "network-interface"
 resource = "eni-0fedcba987654321f"
-"#,
-    );
+"#;
+
+#[test]
+fn scan_audit_turns_a_clean_scan_into_a_violation_or_an_incomplete_one() {
+    use crate::support::{scan, TestCloud};
+    let cloud = TestCloud::start(ONE_SESSION_WORLD);
     let (home, allowlist) = home_with_allowlist(TERRAFORM_PRINCIPAL);
     let allowlist = allowlist.display().to_string();
     let clean = scan(
@@ -846,33 +847,7 @@ resource = "eni-0fedcba987654321f"
 #[test]
 fn a_session_pointed_at_a_target_older_than_the_logs_is_decided_by_what_the_inventory_says() {
     use crate::support::{scan, TestCloud};
-    let cloud = TestCloud::start(
-        r#"
-[[aws.accounts]]
-id = "111122223333"
-regions = ["us-east-1"]
-
-[[aws.sessions]]
-account = "111122223333"
-region = "us-east-1"
-id = "tms-0a0a0a0a0a0a0a0a1"
-target = "tmt-0a0a0a0a0a0a0a0a1"
-filter = "tmf-0a0a0a0a0a0a0a0a1"
-source = "eni-0123456789abcdef0"
-
-[[aws.filters]]
-account = "111122223333"
-region = "us-east-1"
-id = "tmf-0a0a0a0a0a0a0a0a1"
-
-[[aws.targets]]
-account = "111122223333"
-region = "us-east-1"
-id = "tmt-0a0a0a0a0a0a0a0a1"
-type = "network-interface"
-resource = "eni-0fedcba987654321f"
-"#,
-    );
+    let cloud = TestCloud::start(ONE_SESSION_WORLD);
     // The allowlist approves the IDS interface, not the `tmt-…` in front of it.
     let (home, allowlist) = home_with_allowlist(
         r#"
