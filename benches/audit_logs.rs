@@ -959,7 +959,9 @@ fn mirrorguard(
         .arg(bin)
         .args(["audit", "--format", "json", "--allowlist"])
         .arg(&allowlist)
-        .arg(dir)
+        // The bucket's tree, as a user would name it (the corpus directory also holds the
+        // generator's bookkeeping files, which are not logs).
+        .arg(dir.join("AWSLogs"))
         .stdout(stdout)
         .stderr(Stdio::piped())
         .output()
