@@ -392,8 +392,8 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
         .build(CANDIDATE_WORDS)
         .expect("fixed patterns build");
     let mut observed = Vec::new();
-    // The first well-formed record tells the input's format; until one has been read, every
-    // record is parsed.
+    // The first record of a known format tells the input's format; until one has been read,
+    // every record is parsed (a header object, a damaged first line, do not decide it).
     let mut format_known = false;
     // Shared by the two callbacks: the malformed records, counted and the first few kept.
     let malformed = std::cell::RefCell::new(Malformations::default());
@@ -419,7 +419,7 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
             };
             records.set(records.get() + 1);
             let format = Format::of_record(&value);
-            if !format_known {
+            if !format_known && format != Format::Unknown {
                 format_known = true;
                 format_of_input = format;
             }
@@ -509,4 +509,57 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
         why => summary.stopped = why,
     }
     observed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (InputSummary, Vec<Observed>) {
+        let mut summary = InputSummary::new("test".into());
+        let observed = read_stream(text.as_bytes(), &mut summary);
+        (summary, observed)
+    }
+
+    const SESSION: &str = r#"{"eventSource":"ec2.amazonaws.com","eventName":"CreateTrafficMirrorSession","eventTime":"2026-11-12T01:00:00Z","eventID":"e1"}"#;
+
+    #[test]
+    fn the_first_record_of_a_known_format_decides_the_input() {
+        // A header object, then CloudTrail lines: the file is CloudTrail, the write is seen.
+        let (summary, observed) = read(&format!("{{\"exported\":\"2026-11-12\"}}\n{SESSION}\n"));
+        assert_eq!(summary.format, Format::Cloudtrail);
+        assert_eq!((summary.records, summary.malformed), (2, 0));
+        assert!(summary.error.is_none(), "{:?}", summary.error);
+        assert_eq!(observed.len(), 1);
+        // Nothing but unknown JSON: an error, never "no changes".
+        let (summary, observed) = read("{\"a\":1}\n{\"b\":\"trafficmirror\"}\n");
+        assert!(summary.error.is_some() && summary.lost_input());
+        assert!(observed.is_empty());
+        // Nothing JSON at all.
+        let (summary, _) = read("Dec  4 07:00:00 host sshd[1]: hello\nmore text\n");
+        assert!(summary
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("not a JSON log")));
+        assert_eq!(summary.records, 0);
+    }
+
+    #[test]
+    fn a_mirroring_record_its_mapper_cannot_read_is_malformed() {
+        let broken = r#"{"eventSource":"ec2.amazonaws.com","eventTime":"2026-11-12T01:00:00Z","requestParameters":{"TrafficMirrorTargetId":"tmt-1"}}"#;
+        let (summary, observed) = read(&format!("{SESSION}\n{broken}\n"));
+        assert_eq!(observed.len(), 1);
+        assert_eq!(summary.malformed, 1);
+        assert_eq!(summary.malformed_records[0].line, 2);
+        assert!(summary.malformed_records[0]
+            .reason
+            .contains("without eventName"));
+        // A GCP entry without an audit payload is no call, not lost input.
+        let entry =
+            r#"{"logName":"projects/p/logs/x","insertId":"i1","textPayload":"packetMirroring ok"}"#;
+        let audit = r#"{"logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity","insertId":"i2","protoPayload":{"methodName":"v1.compute.packetMirrorings.insert","serviceName":"compute.googleapis.com"}}"#;
+        let (summary, observed) = read(&format!("{audit}\n{entry}\n"));
+        assert_eq!((summary.records, summary.malformed), (2, 0));
+        assert_eq!(observed.len(), 1);
+    }
 }
