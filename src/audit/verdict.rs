@@ -6,10 +6,10 @@
 //! approved by a `[[targets]]` entry (deletes need no approved destination: removing a mirror
 //! is never exfiltration). A record of a call that always names its destination (catalogue
 //! `names_destination`) but arrived without one is not sanctioned by an actor's approval: the
-//! destination is unknown, not absent. An `[[engagements]]` window sanctions any change by its actor inside
-//! `[starts, ends)`; an engagement restricted to `targets` sanctions only changes whose record
-//! names one of them (a record that names no destination cannot be shown to stay inside the
-//! engagement, so it is not sanctioned by it). Everything else is unsanctioned.
+//! destination is unknown, not absent. An `[[engagements]]` window sanctions any change by its
+//! actor inside `[starts, ends)`; an engagement restricted to `targets` sanctions only changes
+//! whose record names one of them (a record that names no destination cannot be shown to stay
+//! inside the engagement, so it is not sanctioned by it). Everything else is unsanctioned.
 
 use super::rule::{self, Lifecycle};
 use super::{AuditEvent, AuditVerdict};
