@@ -501,10 +501,10 @@ fn decoy(out: &mut String, rng: &mut Rng, ctx: &Ctx, n: u64) {
 /// Traffic-mirroring write number `n`; returns its eventID.
 fn mirror_write(out: &mut String, rng: &mut Rng, ctx: &Ctx, n: u64) -> String {
     let name = MIRROR_WRITES[(n % MIRROR_WRITES.len() as u64) as usize];
-    let who = if n % 3 == 0 {
+    let who = if n.is_multiple_of(3) {
         Who::User(2)
     } else {
-        Who::Role(if n % 2 == 0 { 5 } else { 3 })
+        Who::Role(if n.is_multiple_of(2) { 5 } else { 3 })
     };
     let (tms, tmt, tmf, tmfr, eni) = (
         format!("tms-0{}", rng.hex(16)),

@@ -36,6 +36,12 @@ pub enum Command {
     /// Check audit logs (CloudTrail, GCP Cloud Audit Logs, Azure Activity Log, Chronicle UDM)
     /// for who created, changed or deleted mirroring, and whether the allowlist sanctions it.
     Audit(Box<AuditArgs>),
+    /// Approve a mirror destination ([[targets]]), an actor ([[principals]]) or an engagement
+    /// window ([[engagements]]): one entry added to the allowlist, validated, written safely.
+    Approve(Box<ApproveArgs>),
+    /// Remove one allowlist entry, by reference (`targets[2]`) or by the target or actor it
+    /// names.
+    Revoke(RevokeArgs),
     /// Work with allowlist.toml.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
@@ -217,6 +223,165 @@ pub enum AllowlistCommand {
         #[arg(long, default_value = "allowlist.toml")]
         path: PathBuf,
     },
+    /// Validate the allowlist; list expired entries, entries expiring soon, entries longer
+    /// than max_lifetime_days and, with --scan, entries that matched nothing. Exit 1 when
+    /// something is expired or too long, 2 when the file is invalid.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
+    pub allowlist: PathBuf,
+    /// A JSON scan report (`scan --format json`) made with this allowlist: list the entries
+    /// that matched nothing in it.
+    #[arg(long, value_name = "REPORT")]
+    pub scan: Option<PathBuf>,
+    /// How far ahead an expiry counts as soon.
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    pub within: Duration,
+    #[arg(long, hide = true, value_parser = parse_instant)]
+    pub now: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["target", "mirror", "principal", "engagement"])))]
+pub struct ApproveArgs {
+    /// The destination to approve, exactly as the scan prints it (target.id).
+    pub target: Option<String>,
+    /// Approve the destination of this mirror (its id as the scan prints it) from --from-scan.
+    #[arg(long, requires = "from_scan", value_name = "MIRROR_ID")]
+    pub mirror: Option<String>,
+    /// The JSON scan report (`scan --format json --output FILE`) --mirror is read from.
+    #[arg(long, value_name = "REPORT")]
+    pub from_scan: Option<PathBuf>,
+    /// With --mirror: do not restrict the entry to the mirror's account and region.
+    #[arg(long, requires = "mirror")]
+    pub anywhere: bool,
+    /// Approve an actor whose changes are sanctioned ([[principals]]).
+    #[arg(long, value_name = "ACTOR")]
+    pub principal: Option<String>,
+    /// Approve an actor's changes inside a window ([[engagements]]), with --starts and --ends.
+    #[arg(long, value_name = "ACTOR", requires_all = ["starts", "ends"])]
+    pub engagement: Option<String>,
+    #[arg(long, value_parser = parse_instant)]
+    pub starts: Option<OffsetDateTime>,
+    #[arg(long, value_parser = parse_instant)]
+    pub ends: Option<OffsetDateTime>,
+    /// With --engagement: only changes to these destinations.
+    #[arg(long, value_delimiter = ',', requires = "engagement")]
+    pub targets: Option<Vec<String>>,
+    /// aws, azure, gcp or network (required for a target or principal; optional for an
+    /// engagement; read from the report with --mirror).
+    #[arg(long, value_parser = parse_provider)]
+    pub provider: Option<Provider>,
+    #[arg(long)]
+    pub owner: String,
+    #[arg(long)]
+    pub ticket: String,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Last day (or instant) the entry applies: 2027-06-30 or RFC 3339.
+    #[arg(long, value_name = "DATE", conflicts_with = "for_")]
+    pub expires: Option<String>,
+    /// How long the entry applies, from today: 90d.
+    #[arg(long = "for", id = "for_", value_name = "DURATION", value_parser = parse_duration)]
+    pub for_: Option<Duration>,
+    /// Restrict to these accounts (subscriptions, projects) — the mirror's own.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Option<Vec<String>>,
+    /// Restrict to these regions — the mirror's own.
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Option<Vec<String>>,
+    #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
+    pub allowlist: PathBuf,
+    #[arg(long, hide = true, value_parser = parse_instant)]
+    pub now: Option<OffsetDateTime>,
+}
+
+impl ApproveArgs {
+    pub fn into_request(self) -> Result<crate::approve::ApproveRequest, String> {
+        use crate::approve::{Approval, ExpiryRequest};
+        let now = self.now.unwrap_or_else(OffsetDateTime::now_utc);
+        let need_provider = |what: &str| {
+            self.provider
+                .ok_or_else(|| format!("--provider is required to approve {what}"))
+        };
+        let approval = if let Some(target) = &self.target {
+            Approval::Target {
+                provider: need_provider("a target")?,
+                target: target.clone(),
+            }
+        } else if let Some(mirror) = &self.mirror {
+            if self.provider.is_some() {
+                return Err(
+                    "--provider: with --mirror the provider is the mirror's, from the report"
+                        .into(),
+                );
+            }
+            Approval::FromScan {
+                mirror: mirror.clone(),
+                report: self.from_scan.clone().unwrap_or_default(),
+                anywhere: self.anywhere,
+            }
+        } else if let Some(actor) = &self.principal {
+            Approval::Principal {
+                provider: need_provider("a principal")?,
+                actor: actor.clone(),
+            }
+        } else if let Some(actor) = &self.engagement {
+            if self.expires.is_some() || self.for_.is_some() {
+                return Err("--expires/--for: an engagement ends at --ends".into());
+            }
+            Approval::Engagement {
+                actor: actor.clone(),
+                provider: self.provider,
+                starts: self.starts.ok_or("--starts is required")?,
+                ends: self.ends.ok_or("--ends is required")?,
+                targets: self.targets.clone(),
+            }
+        } else {
+            return Err(
+                "name what to approve: TARGET, --mirror, --principal or --engagement".into(),
+            );
+        };
+        let expiry = match (&self.expires, self.for_) {
+            (Some(text), _) => Some(parse_expiry(text)?),
+            (None, Some(duration)) => Some(ExpiryRequest::For(duration)),
+            (None, None) => None,
+        };
+        Ok(crate::approve::ApproveRequest {
+            allowlist: self.allowlist,
+            approval,
+            owner: self.owner,
+            ticket: self.ticket,
+            reason: self.reason,
+            expiry,
+            accounts: self.accounts,
+            regions: self.regions,
+            now,
+        })
+    }
+}
+
+/// `2027-06-30` stays a date (valid through that day); anything else must be RFC 3339.
+fn parse_expiry(text: &str) -> Result<crate::approve::ExpiryRequest, String> {
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(text.trim(), date_format) {
+        return Ok(crate::approve::ExpiryRequest::Date(date));
+    }
+    parse_instant(text.trim())
+        .map(crate::approve::ExpiryRequest::Instant)
+        .map_err(|e| format!("--expires: {e}"))
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// `targets[2]` (as `allowlist check` prints it), or the target, actor or scope the entry
+    /// names, exactly as written.
+    pub entry: String,
+    #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
+    pub allowlist: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@
 //! to an in-process mock cloud.
 
 pub mod allowlist;
+pub mod approve;
 pub mod audit;
 pub mod cli;
 pub mod demo;

@@ -16,6 +16,30 @@ fn main() -> ExitCode {
                 eprintln!("{message}");
                 0
             }),
+        Command::Allowlist(AllowlistCommand::Check(args)) => mirrorguard::approve::check(
+            &args.allowlist,
+            args.scan.as_deref(),
+            args.within,
+            args.now.unwrap_or_else(time::OffsetDateTime::now_utc),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Approve(args) => {
+            args.into_request()
+                .map_err(CommandError::Usage)
+                .and_then(|request| {
+                    mirrorguard::approve::approve(
+                        request,
+                        &mut std::io::stdout().lock(),
+                        &mut std::io::stderr().lock(),
+                    )
+                })
+        }
+        Command::Revoke(args) => mirrorguard::approve::revoke(
+            &args.allowlist,
+            &args.entry,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -7,6 +7,7 @@
 //! exact after per-provider normalisation; `*` is the only wildcard and never crosses `/` or `:`
 //! (CONTRACTS §3, §4).
 
+pub mod edit;
 mod matching;
 mod parse;
 

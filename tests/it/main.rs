@@ -2,6 +2,7 @@
 //! Every test runs the real binary against the mock cloud (or moto) on loopback.
 
 mod allowlist;
+mod approve;
 mod audit;
 mod aws;
 mod azure;

@@ -1,0 +1,715 @@
+//! `approve`, `revoke` and `allowlist check`: the file edits keep every other byte, refuse bad
+//! input without touching the file, survive concurrency and crashes, and an approval made from
+//! a scan report really approves that mirror on the next scan.
+
+use crate::support::{command, home_with_allowlist, run, scan, Run, TestCloud};
+use std::path::Path;
+
+/// The bundled allowlist: comments, aligned keys, trailing comments, every entry kind.
+const COMMENTED: &str = include_str!("../../allowlist.toml");
+const NOW: &str = "2026-11-15T12:00:00Z";
+
+fn mirrorguard(home: &Path, args: &[&str]) -> Run {
+    let mut cmd = command(home);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn approve(home: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["approve", "--now", NOW];
+    all.extend_from_slice(args);
+    mirrorguard(home, &all)
+}
+
+const IDS: [&str; 9] = [
+    "eni-0a1b2c3d4e5f60718",
+    "--provider",
+    "aws",
+    "--owner",
+    "netsec@example.com",
+    "--ticket",
+    "SEC-101",
+    "--reason",
+    "second IDS sensor",
+];
+
+#[test]
+fn approve_then_revoke_gives_back_the_file_byte_for_byte() {
+    let (home, path) = home_with_allowlist(COMMENTED);
+    let mut args = IDS.to_vec();
+    args.extend(["--for", "90d", "--accounts", "111122223333"]);
+    let added = approve(home.path(), &args);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let after = std::fs::read_to_string(&path).expect("read");
+    // Only the new entry appears in the diff; the file it printed is the file it wrote.
+    assert!(after.starts_with(COMMENTED), "the rest of the file changed");
+    assert_eq!(
+        &after[COMMENTED.len()..],
+        "\n[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0a1b2c3d4e5f60718\"\naccounts = [\"111122223333\"]\nowner = \"netsec@example.com\"\nticket = \"SEC-101\"\nreason = \"second IDS sensor\"\nexpires = 2027-02-13\n"
+    );
+    assert!(
+        added.stdout.contains("+target = \"eni-0a1b2c3d4e5f60718\""),
+        "{}",
+        added.stdout
+    );
+    assert!(
+        added
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+            .count()
+            == 0
+    );
+    let reference = added
+        .stderr
+        .trim()
+        .strip_prefix("added ")
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the reference")
+        .to_string();
+    // The demo allowlist has seven [[targets]]: the new one is the eighth.
+    assert_eq!(reference, "targets[8]");
+    // The next scan's checker accepts it (the same checker validated it before writing).
+    let check = mirrorguard(home.path(), &["allowlist", "check", "--now", NOW]);
+    assert!(check.stdout.contains("8 targets"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("targets[8]") && check.stdout.contains("eni-0a1b2c3d4e5f60718"),
+        "{}",
+        check.stdout
+    );
+
+    let removed = mirrorguard(home.path(), &["revoke", &reference]);
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), COMMENTED);
+    assert!(removed
+        .stdout
+        .contains("-target = \"eni-0a1b2c3d4e5f60718\""));
+
+    // By the id it names, too; a principal and an engagement round-trip the same way.
+    assert_eq!(
+        approve(
+            home.path(),
+            &[&IDS[..], &["--expires", "2027-01-31"]].concat()
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        mirrorguard(home.path(), &["revoke", "eni-0a1b2c3d4e5f60718"]).code,
+        0
+    );
+    let principal = approve(
+        home.path(),
+        &[
+            "--principal",
+            "arn:aws:iam::111122223333:role/netvis-terraform",
+            "--provider",
+            "aws",
+            "--owner",
+            "platform@example.com",
+            "--ticket",
+            "SEC-77",
+            "--reason",
+            "the network-visibility pipeline",
+            "--for",
+            "30d",
+        ],
+    );
+    assert_eq!(principal.code, 0, "{}", principal.stderr);
+    let engagement = approve(
+        home.path(),
+        &[
+            "--engagement",
+            "redteam@example.com",
+            "--starts",
+            "2026-11-16T00:00:00Z",
+            "--ends",
+            "2026-11-30T00:00:00Z",
+            "--owner",
+            "ciso-office@example.com",
+            "--ticket",
+            "RT-77",
+        ],
+    );
+    assert_eq!(engagement.code, 0, "{}", engagement.stderr);
+    assert!(std::fs::read_to_string(&path)
+        .expect("read")
+        .contains("starts = 2026-11-16T00:00:00Z"));
+    assert_eq!(
+        mirrorguard(home.path(), &["revoke", "redteam@example.com"]).code,
+        0
+    );
+    assert_eq!(
+        mirrorguard(
+            home.path(),
+            &["revoke", "arn:aws:iam::111122223333:role/netvis-terraform"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), COMMENTED);
+}
+
+#[test]
+fn every_invalid_request_is_exit_2_and_leaves_the_file_untouched() {
+    let (home, path) = home_with_allowlist(COMMENTED);
+    let with = |extra: &[&str]| -> Vec<String> {
+        IDS.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (with(&["--expires", "2026-11-01"]), "already passed"),
+        (with(&["--for", "400d"]), "more than 365 days"),
+        (with(&[]), "an expiry is required"),
+        (
+            vec![
+                "eni-0a1b2c3d4e5f60718",
+                "--provider",
+                "aws",
+                "--owner",
+                "o",
+                "--ticket",
+                "t",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "--reason is required",
+        ),
+        (
+            vec![
+                "eni-0a1b2c3d4e5f60718",
+                "--provider",
+                "nope",
+                "--owner",
+                "o",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "unknown provider",
+        ),
+        (
+            vec![
+                "tmt-nothex",
+                "--provider",
+                "aws",
+                "--owner",
+                "o",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "is not a aws mirror target id",
+        ),
+        (
+            vec![
+                "eni-0a1b2c3d4e5f6*",
+                "--provider",
+                "aws",
+                "--owner",
+                "o",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "approve names a target exactly",
+        ),
+        (
+            // The Suricata sensor is approved already, with the same restrictions.
+            vec![
+                "eni-0fee1dead00000a01",
+                "--provider",
+                "aws",
+                "--owner",
+                "o",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+                "--accounts",
+                "111122223333",
+                "--regions",
+                "us-east-1",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "duplicate of targets[1]",
+        ),
+        (
+            vec![
+                "eni-0a1b2c3d4e5f60718",
+                "--provider",
+                "aws",
+                "--owner",
+                "",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "--owner must not be empty",
+        ),
+        (
+            vec![
+                "eni-0a1b2c3d4e5f60718",
+                "--provider",
+                "aws",
+                "--ticket",
+                "t",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            "--owner",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = approve(home.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            COMMENTED,
+            "{args:?}"
+        );
+    }
+    for (entry, expected) in [
+        ("targets[9]", "no entry targets[9]"),
+        ("eni-0000000000000000f", "no entry"),
+    ] {
+        let run = mirrorguard(home.path(), &["revoke", entry]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), COMMENTED);
+    // A file that is invalid already is not edited; its errors are shown with line:column.
+    let broken = format!("{COMMENTED}\n[[targets]]\nprovider = \"aws\"\n");
+    std::fs::write(&path, &broken).expect("write");
+    let run = approve(
+        home.path(),
+        &with(&["--for", "30d"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("allowlist.toml:"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
+}
+
+#[test]
+fn twenty_concurrent_approvals_lose_nothing() {
+    let (home, path) = home_with_allowlist(COMMENTED);
+    let children: Vec<std::process::Child> = (0..20)
+        .map(|i| {
+            let mut cmd = command(home.path());
+            cmd.args([
+                "approve",
+                &format!("eni-0c0c0c0c0c0c0c0{i:02x}"),
+                "--provider",
+                "aws",
+                "--owner",
+                "netsec@example.com",
+                "--ticket",
+                &format!("SEC-{i}"),
+                "--reason",
+                "sensor fleet",
+                "--for",
+                "30d",
+                "--now",
+                NOW,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("spawn approve")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("approve finishes");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.starts_with(COMMENTED));
+    for i in 0..20 {
+        assert!(
+            text.contains(&format!("target = \"eni-0c0c0c0c0c0c0c0{i:02x}\"")),
+            "entry {i} lost"
+        );
+    }
+    let check = mirrorguard(home.path(), &["allowlist", "check", "--now", NOW]);
+    assert!(check.stdout.contains("27 targets"), "{}", check.stdout);
+}
+
+#[test]
+fn a_write_cut_short_at_any_step_leaves_the_old_file_or_the_new_one() {
+    for step in ["before-write", "written", "synced", "renamed"] {
+        for mode in ["abort-at", "error-at"] {
+            // An I/O error is injected only before the rename: after it, the new file stands.
+            if (mode, step) == ("error-at", "renamed") {
+                continue;
+            }
+            let (home, path) = home_with_allowlist(COMMENTED);
+            let mut cmd = command(home.path());
+            cmd.env("MIRRORGUARD_TEST_FAULT", format!("{mode}:{step}"))
+                .args(["approve", "--now", NOW])
+                .args(IDS)
+                .args(["--for", "30d"]);
+            let run = run(cmd);
+            let text = std::fs::read_to_string(&path).expect("the allowlist is still there");
+            let new = text.starts_with(COMMENTED) && text.len() > COMMENTED.len();
+            assert!(
+                text == COMMENTED || new,
+                "{mode}:{step} left neither version: {text:?}"
+            );
+            if new {
+                assert!(
+                    text.ends_with("expires = 2026-12-15\n"),
+                    "{mode}:{step}: {text:?}"
+                );
+            }
+            match (mode, step) {
+                // Killed before the rename: the old file; after it: the new one.
+                ("abort-at", "renamed") => assert!(new, "{mode}:{step}"),
+                ("abort-at", _) => {
+                    assert_ne!(run.code, 0);
+                    assert_eq!(text, COMMENTED, "{mode}:{step}");
+                }
+                _ => {
+                    assert_eq!(run.code, 2, "{mode}:{step}: {}", run.stderr);
+                    assert_eq!(text, COMMENTED, "{mode}:{step}");
+                }
+            }
+            // An error cleans up its temporary file; and a crash leaves no lock behind that
+            // blocks the next edit.
+            if mode == "error-at" {
+                let leftovers: Vec<_> = std::fs::read_dir(home.path())
+                    .expect("list")
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+                    .collect();
+                assert!(leftovers.is_empty(), "{mode}:{step}: {leftovers:?}");
+            }
+            let next = approve(
+                home.path(),
+                &[
+                    &IDS[..1],
+                    &[
+                        "--provider",
+                        "aws",
+                        "--owner",
+                        "o",
+                        "--ticket",
+                        "t",
+                        "--reason",
+                        "r",
+                        "--for",
+                        "7d",
+                        "--accounts",
+                        "444455556666",
+                    ],
+                ]
+                .concat(),
+            );
+            assert_eq!(next.code, 0, "after {mode}:{step}: {}", next.stderr);
+        }
+    }
+}
+
+#[test]
+fn allowlist_check_reports_expired_expiring_too_long_and_unused() {
+    let (home, path) = home_with_allowlist(COMMENTED);
+    // The demo allowlist has an expired target (2026-10-31) and one expiring 2026-11-25.
+    let run = mirrorguard(home.path(), &["allowlist", "check", "--now", NOW]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Expired:") && run.stdout.contains("2026-10-31"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Expiring within 14 days:") && run.stdout.contains("2026-11-25"),
+        "{}",
+        run.stdout
+    );
+    // A shorter window no longer lists it.
+    let run = mirrorguard(
+        home.path(),
+        &["allowlist", "check", "--now", NOW, "--within", "5d"],
+    );
+    assert!(!run.stdout.contains("Expiring within"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0 expiring within 5 days"),
+        "{}",
+        run.stdout
+    );
+    // Without the expired entry: exit 0; with a lifetime shorter than an entry: exit 1.
+    let revoke = mirrorguard(home.path(), &["revoke", "targets[3]"]);
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    assert_eq!(
+        mirrorguard(home.path(), &["allowlist", "check", "--now", NOW]).code,
+        0
+    );
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("max_lifetime_days = 365", "max_lifetime_days = 30"),
+    )
+    .expect("write");
+    let run = mirrorguard(home.path(), &["allowlist", "check", "--now", NOW]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Longer than max_lifetime_days (30)"),
+        "{}",
+        run.stdout
+    );
+    // An invalid file: exit 2 with line and column.
+    std::fs::write(&path, "[[targets]]\nprovider = \"aws\"\ntarget = 7\n").expect("write");
+    let run = mirrorguard(home.path(), &["allowlist", "check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("allowlist.toml:3:"), "{}", run.stderr);
+}
+
+/// One session to an unapproved NLB-less ENI target, for the end-to-end approval.
+const WORLD: &str = r#"
+[[aws.accounts]]
+id = "111122223333"
+regions = ["us-east-1"]
+
+[[aws.sessions]]
+account = "111122223333"
+region = "us-east-1"
+id = "tms-0b0b0b0b0b0b0b0b1"
+target = "tmt-0b0b0b0b0b0b0b0b1"
+filter = "tmf-0b0b0b0b0b0b0b0b1"
+source = "eni-0123456789abcdef0"
+
+[[aws.sessions]]
+account = "111122223333"
+region = "us-east-1"
+id = "tms-0b0b0b0b0b0b0b0b2"
+target = "tmt-0b0b0b0b0b0b0b0b1"
+filter = "tmf-0b0b0b0b0b0b0b0b1"
+source = "eni-0123456789abcdef1"
+
+[[aws.filters]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmf-0b0b0b0b0b0b0b0b1"
+
+[[aws.targets]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmt-0b0b0b0b0b0b0b0b1"
+type = "network-interface"
+resource = "eni-0d0d0d0d0d0d0d0d1"
+"#;
+
+#[test]
+fn an_approval_from_a_scan_report_makes_the_next_scan_clean() {
+    let cloud = TestCloud::start(WORLD);
+    let (home, allowlist) = home_with_allowlist("");
+    let allowlist = allowlist.display().to_string();
+    let report = home.path().join("scan.json");
+    let report_arg = report.display().to_string();
+    let first = scan(
+        &cloud,
+        home.path(),
+        &[
+            "--allowlist",
+            &allowlist,
+            "--format",
+            "json",
+            "--output",
+            &report_arg,
+        ],
+    );
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let run = approve(
+        home.path(),
+        &[
+            "--mirror",
+            "tms-0b0b0b0b0b0b0b0b1",
+            "--from-scan",
+            &report_arg,
+            "--owner",
+            "netsec@example.com",
+            "--ticket",
+            "SEC-300",
+            "--reason",
+            "IDS",
+            "--for",
+            "30d",
+            "--allowlist",
+            &allowlist,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The other session shares the destination: said, not silently approved too.
+    assert!(
+        run.stderr.contains("tms-0b0b0b0b0b0b0b0b2"),
+        "{}",
+        run.stderr
+    );
+    let text = std::fs::read_to_string(&allowlist).expect("read");
+    assert!(
+        text.contains("target = \"eni-0d0d0d0d0d0d0d0d1\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("accounts = [\"111122223333\"]")
+            && text.contains("regions = [\"us-east-1\"]"),
+        "{text}"
+    );
+    let second = scan(
+        &cloud,
+        home.path(),
+        &["--allowlist", &allowlist, "--format", "json"],
+    );
+    assert_eq!(second.code, 0, "{}", second.stdout);
+    let json = second.json();
+    assert_eq!(
+        crate::support::mirror(&json, "tms-0b0b0b0b0b0b0b0b1")["verdict"],
+        "approved"
+    );
+    // `allowlist check --scan` with the report made before the approval: another allowlist.
+    let check = mirrorguard(
+        home.path(),
+        &[
+            "allowlist",
+            "check",
+            "--allowlist",
+            &allowlist,
+            "--scan",
+            &report_arg,
+            "--now",
+            NOW,
+        ],
+    );
+    assert!(
+        check.stdout.contains("another version of the allowlist"),
+        "{}",
+        check.stdout
+    );
+    // With a report made with this very file, entries that matched nothing are listed.
+    let extra = approve(
+        home.path(),
+        &[
+            "eni-0e0e0e0e0e0e0e0e1",
+            "--provider",
+            "aws",
+            "--owner",
+            "o@example.com",
+            "--ticket",
+            "SEC-301",
+            "--reason",
+            "spare sensor",
+            "--for",
+            "30d",
+            "--allowlist",
+            &allowlist,
+        ],
+    );
+    assert_eq!(extra.code, 0, "{}", extra.stderr);
+    let fresh = home.path().join("fresh.json").display().to_string();
+    let third = scan(
+        &cloud,
+        home.path(),
+        &[
+            "--allowlist",
+            &allowlist,
+            "--format",
+            "json",
+            "--output",
+            &fresh,
+        ],
+    );
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    let check = mirrorguard(
+        home.path(),
+        &[
+            "allowlist",
+            "check",
+            "--allowlist",
+            &allowlist,
+            "--scan",
+            &fresh,
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    let unused = check
+        .stdout
+        .split("Matched nothing in")
+        .nth(1)
+        .expect("an unused section");
+    assert!(
+        unused.contains("targets[2]") && !unused.contains("targets[1] "),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("1 matched nothing"),
+        "{}",
+        check.stdout
+    );
+    // An unknown mirror id is exit 2.
+    let run = approve(
+        home.path(),
+        &[
+            "--mirror",
+            "tms-0999999999999999e",
+            "--from-scan",
+            &report_arg,
+            "--owner",
+            "o",
+            "--ticket",
+            "t",
+            "--reason",
+            "r",
+            "--for",
+            "30d",
+            "--allowlist",
+            &allowlist,
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no such mirror"), "{}", run.stderr);
+}
