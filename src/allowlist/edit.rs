@@ -51,7 +51,7 @@ pub struct Edit {
     pub diff: String,
 }
 
-/// Adds `entry` at the end of the allowlist at `path`, after one blank line. `check` sees the
+/// Adds `entry` at the end of the allowlist at `path`, after a blank line. `check` sees the
 /// allowlist as it would be after the edit (and the entry's metadata) and may refuse it;
 /// nothing is written then.
 pub fn add(
@@ -68,12 +68,23 @@ pub fn add(
         array.push(table);
         let mut rendered = DocumentMut::new();
         rendered.insert(entry.kind.table(), Item::ArrayOfTables(array));
-        let separator = if old.is_empty() || old.ends_with("\n\n") {
+        // Always one line break more, even after a blank line: `remove` takes exactly one
+        // away, so approve-then-revoke gives back every byte.
+        let separator = if old.is_empty() {
             ""
         } else if old.ends_with('\n') {
             "\n"
         } else {
             "\n\n"
+        };
+        // A file written with CRLF line ends gets its new lines in CRLF too.
+        let (separator, rendered) = if old.contains("\r\n") {
+            (
+                separator.replace('\n', "\r\n"),
+                rendered.to_string().replace('\n', "\r\n"),
+            )
+        } else {
+            (separator.to_string(), rendered.to_string())
         };
         let new = format!("{old}{separator}{rendered}");
         let verify: Verify = Box::new(move |allowlist: &Allowlist| {
@@ -88,10 +99,11 @@ pub fn add(
     })
 }
 
-/// Removes entry `index` (1-based) of `kind`: its header, its keys and a comment on its last
-/// line, and the blank line before it when there is one (the one `add` writes), so that an
-/// approval followed by its revocation gives back the file byte for byte. Comments above the
-/// entry are kept: they may head a section rather than the entry.
+/// Removes entry `index` (1-based) of `kind`: the comment lines directly above its header (no
+/// blank line between: they describe the entry), its header, its keys and a comment on its
+/// last line, and the blank line before it when the entry ends a block (the one `add`
+/// writes), so that an approval followed by its revocation gives back the file byte for byte.
+/// A comment block separated from the entry by a blank line is kept: it may head a section.
 pub fn remove(path: &Path, kind: EntryKind, index: usize) -> Result<Edit, CommandError> {
     edit(path, move |old| {
         let reference = format!("{}[{index}]", kind.table());
@@ -114,12 +126,31 @@ pub fn remove(path: &Path, kind: EntryKind, index: usize) -> Result<Edit, Comman
             .map(|span| span.end)
             .max()
             .unwrap_or(header.end);
-        let start = old[..header.start].rfind('\n').map_or(0, |i| i + 1);
+        let mut start = old[..header.start].rfind('\n').map_or(0, |i| i + 1);
+        // Comment lines directly above the header (no blank line between) describe the entry
+        // and go with it.
+        while start > 0 {
+            let line_start = old[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+            if !old[line_start..start].trim_start().starts_with('#') {
+                break;
+            }
+            start = line_start;
+        }
         let end = old[last_value_end..]
             .find('\n')
             .map_or(old.len(), |i| last_value_end + i + 1);
-        let start = if old[..start].ends_with("\n\n") || (start == 1 && old.starts_with('\n')) {
+        // One blank line goes with the entry, in LF or CRLF: the one before it when the
+        // entry ends the file or a blank line follows it (blocks stay one blank line apart);
+        // none when the next line follows directly, so the block before stays apart from it.
+        let before = &old[..start];
+        let after = &old[end..];
+        let ends_block = after.is_empty() || after.starts_with('\n') || after.starts_with("\r\n");
+        let start = if !ends_block {
+            start
+        } else if before == "\n" || before.ends_with("\n\n") {
             start - 1
+        } else if before == "\r\n" || before.ends_with("\n\r\n") {
+            start - 2
         } else {
             start
         };
@@ -137,7 +168,10 @@ fn edit<'a>(
     path: &Path,
     change: impl FnOnce(&str) -> Result<(String, Verify<'a>), CommandError>,
 ) -> Result<Edit, CommandError> {
-    let _lock = lock(path)?;
+    // A symlinked allowlist (a shared checkout, a config-management link) is edited where it
+    // really is: renaming over the link would replace it with a copy.
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let _lock = lock(&real)?;
     let old = read(path)?;
     // A file that is already invalid is not edited: the user must see and fix its errors, not
     // have a tool write around them.
@@ -152,7 +186,7 @@ fn edit<'a>(
     let reference = verify(&allowlist).map_err(|why| {
         CommandError::Usage(format!("refused, {} is unchanged: {why}", path.display()))
     })?;
-    write_atomically(path, &new)?;
+    write_atomically(&real, &new)?;
     Ok(Edit {
         reference,
         diff: unified_diff(path, &old, &new),
@@ -284,4 +318,128 @@ fn unified_diff(path: &Path, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&name, &name)
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTRY: &str = "[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0a1b2c3d4e5f60718\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-31\n";
+
+    fn new_entry() -> NewEntry {
+        let date: toml_edit::Datetime = "2027-01-31".parse().expect("date");
+        NewEntry {
+            kind: EntryKind::Target,
+            fields: vec![
+                ("provider", Value::from("aws")),
+                ("target", Value::from("eni-0a1b2c3d4e5f60718")),
+                ("owner", Value::from("o")),
+                ("ticket", Value::from("t")),
+                ("reason", Value::from("r")),
+                ("expires", Value::from(date)),
+            ],
+        }
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("allowlist.toml");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    fn text(path: &Path) -> String {
+        std::fs::read_to_string(path).expect("read")
+    }
+
+    #[test]
+    fn add_then_remove_is_the_identity_whatever_the_file_looks_like() {
+        for original in [
+            "",
+            "# only a comment\n",
+            "# no newline at the end",
+            "[settings]\nmax_lifetime_days = 365\n",
+            "[settings]\r\nmax_lifetime_days = 365\r\n",
+            "# ends with a blank line\n\n",
+        ] {
+            let (_dir, path) = file(original);
+            let added = add(&path, &new_entry(), |_, _| Ok(())).expect("added");
+            assert_eq!(added.reference, "targets[1]");
+            let with = text(&path);
+            assert!(with.starts_with(original), "{original:?} → {with:?}");
+            assert!(with.replace("\r\n", "\n").ends_with(ENTRY), "{with:?}");
+            if original.contains("\r\n") {
+                assert!(
+                    !with.replace("\r\n", "").contains('\n'),
+                    "mixed line ends: {with:?}"
+                );
+            }
+            remove(&path, EntryKind::Target, 1).expect("removed");
+            let back = text(&path);
+            // A file without a final newline gets one: the only byte an edit may add.
+            if original.ends_with('\n') || original.is_empty() {
+                assert_eq!(back, original);
+            } else {
+                assert_eq!(back, format!("{original}\n"));
+            }
+        }
+    }
+
+    #[test]
+    fn remove_cuts_exactly_one_entry_and_its_own_comments() {
+        let original = "\
+# header of the file
+
+# --- AWS ---
+
+# the IDS
+[[targets]]
+provider = \"aws\"
+target = \"eni-0fee1dead00000a01\"
+regions = [
+  \"us-east-1\",   # a multi-line array
+]
+owner = \"o\"
+ticket = \"t\"
+reason = \"r\"   # a comment on a key line
+expires = 2027-01-31   # the last key's comment
+# a comment about the next entry
+[[targets]]
+provider = \"aws\"
+target = \"eni-0a1b2c3d4e5f60718\"
+owner = \"o\"
+ticket = \"t\"
+reason = \"r\"
+expires = 2027-01-31
+";
+        let (_dir, path) = file(original);
+        remove(&path, EntryKind::Target, 1).expect("removed");
+        assert_eq!(
+            text(&path),
+            "# header of the file\n\n# --- AWS ---\n\n# a comment about the next entry\n[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0a1b2c3d4e5f60718\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-31\n"
+        );
+        // The last entry, the only one left, with its comment.
+        remove(&path, EntryKind::Target, 1).expect("removed");
+        assert_eq!(text(&path), "# header of the file\n\n# --- AWS ---\n");
+        assert!(remove(&path, EntryKind::Target, 1).is_err());
+        let (_dir, path) = file(ENTRY);
+        remove(&path, EntryKind::Target, 1).expect("removed");
+        assert_eq!(text(&path), "");
+    }
+
+    #[test]
+    fn a_refused_edit_writes_nothing_and_a_symlink_stays_a_symlink() {
+        let (dir, path) = file("[settings]\nmax_lifetime_days = 365\n");
+        let refused = add(&path, &new_entry(), |_, _| Err("no".into()));
+        assert!(refused.is_err());
+        assert_eq!(text(&path), "[settings]\nmax_lifetime_days = 365\n");
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&path, &link).expect("symlink");
+        add(&link, &new_entry(), |_, _| Ok(())).expect("added through the link");
+        assert!(std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink());
+        assert!(text(&path).ends_with(ENTRY));
+    }
 }

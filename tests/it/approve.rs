@@ -713,3 +713,67 @@ fn an_approval_from_a_scan_report_makes_the_next_scan_clean() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no such mirror"), "{}", run.stderr);
 }
+
+#[test]
+fn ids_are_written_and_compared_as_the_matcher_compares_them() {
+    let (home, path) = home_with_allowlist("");
+    let base = |target: &str, provider: &str| -> Vec<String> {
+        [
+            target,
+            "--provider",
+            provider,
+            "--owner",
+            "o@example.com",
+            "--ticket",
+            "SEC-9",
+            "--reason",
+            "r",
+            "--for",
+            "30d",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run_with = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        approve(home.path(), &args)
+    };
+    // A GCP collector URL is written as the path the matcher compares; the path is then a
+    // duplicate of it.
+    let url = "https://www.googleapis.com/compute/v1/projects/acme/regions/us-central1/forwardingRules/fr-ids";
+    assert_eq!(run_with(base(url, "gcp")).code, 0);
+    assert!(text_of(&path)
+        .contains("target = \"projects/acme/regions/us-central1/forwardingRules/fr-ids\""));
+    let again = run_with(base(
+        "projects/acme/regions/us-central1/forwardingRules/fr-ids",
+        "gcp",
+    ));
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("duplicate"), "{}", again.stderr);
+    // Azure ids compare case-insensitively: another spelling is the same entry.
+    let ip = "/subscriptions/9d8c7b6a-5e4f-4a3b-9c2d-1e0f9a8b7c6d/resourceGroups/rg-netsec/providers/Microsoft.Network/networkInterfaces/nic-zeek-01/ipConfigurations/ipconfig1";
+    assert_eq!(run_with(base(ip, "azure")).code, 0);
+    let shouted = run_with(base(&ip.to_uppercase(), "azure"));
+    assert_eq!(shouted.code, 2, "{}", shouted.stderr);
+    assert!(shouted.stderr.contains("duplicate"), "{}", shouted.stderr);
+    // And revoke finds it by either spelling.
+    let before = text_of(&path);
+    assert_eq!(
+        mirrorguard(home.path(), &["revoke", &ip.to_uppercase()]).code,
+        0
+    );
+    assert!(!text_of(&path).contains("nic-zeek-01"));
+    assert!(before.contains("nic-zeek-01"));
+    // An approval never widens: a prefix of an approved id is another id.
+    let prefix = run_with(base(
+        "projects/acme/regions/us-central1/forwardingRules/fr",
+        "gcp",
+    ));
+    assert_eq!(prefix.code, 0, "{}", prefix.stderr);
+    assert_eq!(text_of(&path).matches("[[targets]]").count(), 2);
+}
+
+fn text_of(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("read")
+}
