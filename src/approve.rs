@@ -100,10 +100,15 @@ pub fn approve(
                 .map_err(|e| CommandError::Io(e.to_string()))?;
             }
             if !anywhere {
-                accounts.get_or_insert_with(|| vec![found.account.clone()]);
-                if let Some(region) = &found.region {
-                    regions.get_or_insert_with(|| vec![region.clone()]);
+                // Restricted to the mirror's own scope: other restrictions would approve the
+                // destination somewhere the reviewed mirror is not.
+                if accounts.is_some() || regions.is_some() {
+                    return Err(usage(
+                        "--accounts/--regions: with --mirror the entry is restricted to the mirror's own account and region; add --anywhere to choose otherwise".into(),
+                    ));
                 }
+                accounts = Some(vec![found.account.clone()]);
+                regions = found.region.clone().map(|region| vec![region]);
             }
             (
                 EntryKind::Target,
@@ -204,16 +209,32 @@ pub fn approve(
     let edit = edit::add(&request.allowlist, &entry, |allowlist, meta| {
         check_lifetime(allowlist, meta, now)
     })?;
-    let io = |e: std::io::Error| CommandError::Io(e.to_string());
-    stdout.write_all(edit.diff.as_bytes()).map_err(io)?;
-    writeln!(
+    report_written(
+        &edit,
+        &format!(
+            "added {} to {}",
+            edit.reference,
+            request.allowlist.display()
+        ),
+        stdout,
         stderr,
-        "added {} to {}",
-        edit.reference,
-        request.allowlist.display()
-    )
-    .map_err(io)?;
+    );
     Ok(0)
+}
+
+/// Once the file is written the command has succeeded (exit 0, CONTRACTS §6): a closed
+/// stdout (`| head -0`) must not turn it into an exit 2 that a retry would repeat.
+fn report_written(edit: &edit::Edit, done: &str, stdout: &mut dyn Write, stderr: &mut dyn Write) {
+    if let Err(e) = stdout
+        .write_all(edit.diff.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        let _ = writeln!(stderr, "warning: the diff could not be printed ({e})");
+    }
+    if let Some(warning) = &edit.warning {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
+    let _ = writeln!(stderr, "{done}");
 }
 
 /// An approved entry must not have expired already, nor last longer than the file allows.
@@ -222,19 +243,18 @@ fn check_lifetime(
     meta: &EntryMeta,
     now: OffsetDateTime,
 ) -> Result<(), String> {
-    let Some(expires) = &meta.expires else {
+    let Some((ends_at, written)) = end_of(allowlist, meta) else {
         return Ok(());
     };
-    if expires.has_passed(now) {
-        return Err(format!("the expiry {} has already passed", expires.written));
+    if ends_at <= now {
+        return Err(format!("the expiry {written} has already passed"));
     }
     let max_days = allowlist
         .max_lifetime_days
         .unwrap_or(DEFAULT_MAX_LIFETIME_DAYS);
-    if over_lifetime(expires.ends_at, now, max_days) {
+    if over_lifetime(ends_at, now, max_days) {
         return Err(format!(
-            "the expiry {} is more than {max_days} days away (max_lifetime_days{}); approve for less and renew",
-            expires.written,
+            "the expiry {written} is more than {max_days} days away (max_lifetime_days{}); approve for less and renew",
             if allowlist.max_lifetime_days.is_some() {
                 " in [settings]"
             } else {
@@ -243,6 +263,19 @@ fn check_lifetime(
         ));
     }
     Ok(())
+}
+
+/// When an entry stops applying, as written: its `expires`, or an engagement's `ends` (an
+/// engagement is an approval with an end like any other, and is held to the same lifetime).
+fn end_of(allowlist: &Allowlist, meta: &EntryMeta) -> Option<(OffsetDateTime, String)> {
+    if let Some(expires) = &meta.expires {
+        return Some((expires.ends_at, expires.written.clone()));
+    }
+    allowlist
+        .engagements
+        .iter()
+        .find(|e| e.meta.reference == meta.reference)
+        .map(|e| (e.ends, rfc3339(e.ends)))
 }
 
 /// Whether an entry ending at `ends_at` lasts longer than `max_days` from `now`: a date up to
@@ -297,13 +330,15 @@ fn expiry_value(expiry: ExpiryRequest, now: OffsetDateTime) -> Result<Value, Com
         ExpiryRequest::Date(date) => date_value(date),
         ExpiryRequest::Instant(instant) => datetime_value(instant),
         ExpiryRequest::For(duration) => {
-            let days = duration.as_secs().div_ceil(86_400);
+            let too_far = || CommandError::Usage("--for: too far in the future".into());
+            let days = i64::try_from(duration.as_secs().div_ceil(86_400))
+                .ok()
+                .filter(|days| *days <= 1_000_000)
+                .ok_or_else(too_far)?;
             let date = now
                 .date()
-                .checked_add(time::Duration::days(
-                    i64::try_from(days).unwrap_or(i64::MAX),
-                ))
-                .ok_or_else(|| CommandError::Usage("--for: too far in the future".into()))?;
+                .checked_add(time::Duration::days(days))
+                .ok_or_else(too_far)?;
             date_value(date)
         }
     }
@@ -428,42 +463,50 @@ pub fn revoke(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, CommandError> {
-    let allowlist = load_allowlist(&AllowlistSource::File(allowlist_path.to_path_buf()))?;
-    let (kind, index) = match reference(selector) {
-        Some(found) => found,
-        None => {
-            let matches = entries_naming(&allowlist, selector.trim());
-            match matches.as_slice() {
-                [one] => *one,
-                [] => {
-                    return Err(CommandError::Usage(format!(
-                        "no entry of {} names {selector:?} (give a target or actor exactly as written, or a reference such as targets[2] from `mirrorguard allowlist check`)",
-                        allowlist_path.display()
-                    )))
-                }
-                many => {
-                    let names: Vec<String> =
-                        many.iter().map(|(k, i)| format!("{}[{i}]", k.table())).collect();
-                    return Err(CommandError::Usage(format!(
-                        "{selector:?} names {} entries ({}); revoke one by its reference",
-                        many.len(),
-                        names.join(", ")
-                    )));
-                }
-            }
-        }
-    };
-    let edit = edit::remove(allowlist_path, kind, index)?;
-    let io = |e: std::io::Error| CommandError::Io(e.to_string());
-    stdout.write_all(edit.diff.as_bytes()).map_err(io)?;
-    writeln!(
+    let edit = edit::remove(allowlist_path, |allowlist| {
+        resolve(allowlist, allowlist_path, selector)
+    })?;
+    report_written(
+        &edit,
+        &format!(
+            "removed {} from {}",
+            edit.reference,
+            allowlist_path.display()
+        ),
+        stdout,
         stderr,
-        "removed {} from {}",
-        edit.reference,
-        allowlist_path.display()
-    )
-    .map_err(io)?;
+    );
     Ok(0)
+}
+
+/// The entry `selector` names in `allowlist`: a reference, or a name exactly one entry has.
+fn resolve(
+    allowlist: &Allowlist,
+    allowlist_path: &Path,
+    selector: &str,
+) -> Result<(EntryKind, usize), CommandError> {
+    if let Some(found) = reference(selector) {
+        return Ok(found);
+    }
+    let matches = entries_naming(allowlist, selector.trim());
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(CommandError::Usage(format!(
+            "no entry of {} names {selector:?} (give a target or actor exactly as written, or a reference such as targets[2] from `mirrorguard allowlist check`)",
+            allowlist_path.display()
+        ))),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|(k, i)| format!("{}[{i}]", k.table()))
+                .collect();
+            Err(CommandError::Usage(format!(
+                "{selector:?} names {} entries ({}); revoke one by its reference",
+                many.len(),
+                names.join(", ")
+            )))
+        }
+    }
 }
 
 /// `targets[2]` → (targets, 2).
@@ -523,7 +566,13 @@ pub fn check(
     stdout: &mut dyn Write,
 ) -> Result<u8, CommandError> {
     let allowlist = load_allowlist(&AllowlistSource::File(allowlist_path.to_path_buf()))?;
-    let soon = now + time::Duration::try_from(within).unwrap_or(time::Duration::MAX);
+    let soon = time::Duration::try_from(within)
+        .ok()
+        .and_then(|d| now.checked_add(d))
+        .unwrap_or(OffsetDateTime::new_utc(
+            time::Date::MAX,
+            time::Time::MIDNIGHT,
+        ));
     let max_days = allowlist
         .max_lifetime_days
         .unwrap_or(DEFAULT_MAX_LIFETIME_DAYS);
@@ -532,15 +581,15 @@ pub fn check(
     let mut expiring = Vec::new();
     let mut too_long = Vec::new();
     for meta in &entries {
-        let Some(expires) = &meta.expires else {
+        let Some((ends_at, _)) = end_of(&allowlist, meta) else {
             continue;
         };
-        if expires.has_passed(now) {
+        if ends_at <= now {
             expired.push(*meta);
-        } else if expires.ends_at <= soon {
+        } else if ends_at <= soon {
             expiring.push(*meta);
         }
-        if over_lifetime(expires.ends_at, now, max_days) {
+        if over_lifetime(ends_at, now, max_days) {
             too_long.push(*meta);
         }
     }
@@ -579,11 +628,12 @@ pub fn check(
         }
         out.push_str(&format!("\n{title}:\n"));
         for meta in metas {
+            let ends = end_of(&allowlist, meta).map(|(_, written)| written);
             out.push_str(&format!(
                 "  {:<16} line {:<4} expires {:<22} owner {}  ticket {}\n",
                 meta.reference,
                 meta.line,
-                meta.expires.as_ref().map_or("-", |e| e.written.as_str()),
+                ends.as_deref().unwrap_or("-"),
                 crate::report::inert(&meta.owner),
                 crate::report::inert(&meta.ticket)
             ));

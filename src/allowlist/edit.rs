@@ -49,6 +49,8 @@ pub struct NewEntry {
 pub struct Edit {
     pub reference: String,
     pub diff: String,
+    /// Something the user should know about a write that succeeded.
+    pub warning: Option<String>,
 }
 
 /// Adds `entry` at the end of the allowlist at `path`, after a blank line. `check` sees the
@@ -59,7 +61,9 @@ pub fn add(
     entry: &NewEntry,
     check: impl FnOnce(&Allowlist, &EntryMeta) -> Result<(), String>,
 ) -> Result<Edit, CommandError> {
-    edit(path, move |old| {
+    edit(path, move |old, before| {
+        refuse_inline(path, old, entry.kind)?;
+        let _ = before;
         let mut table = Table::new();
         for (key, value) in &entry.fields {
             table.insert(key, Item::Value(value.clone()));
@@ -104,10 +108,21 @@ pub fn add(
 /// last line, and the blank line before it when the entry ends a block (the one `add`
 /// writes), so that an approval followed by its revocation gives back the file byte for byte.
 /// A comment block separated from the entry by a blank line is kept: it may head a section.
-pub fn remove(path: &Path, kind: EntryKind, index: usize) -> Result<Edit, CommandError> {
-    edit(path, move |old| {
+pub fn remove(
+    path: &Path,
+    resolve: impl FnOnce(&Allowlist) -> Result<(EntryKind, usize), CommandError>,
+) -> Result<Edit, CommandError> {
+    edit(path, move |old, before| {
+        // Resolved under the lock, against the file as it is now: a concurrent edit cannot
+        // shift which entry an index or a name means.
+        let (kind, index) = resolve(before)?;
         let reference = format!("{}[{index}]", kind.table());
         let missing = || CommandError::Usage(format!("{}: no entry {reference}", path.display()));
+        let removed_key = metas(before, kind)
+            .get(index.wrapping_sub(1))
+            .map(|meta| meta.key.clone())
+            .ok_or_else(missing)?;
+        refuse_inline(path, old, kind)?;
         let document = toml_edit::Document::parse(old)
             .map_err(|e| CommandError::Usage(format!("{}: {e}", path.display())))?;
         let array = document
@@ -126,11 +141,22 @@ pub fn remove(path: &Path, kind: EntryKind, index: usize) -> Result<Edit, Comman
             .map(|span| span.end)
             .max()
             .unwrap_or(header.end);
-        let mut start = old[..header.start].rfind('\n').map_or(0, |i| i + 1);
+        // Never before the header's own decoration (its comments and blank lines): what is
+        // earlier belongs to the previous entry, a multi-line string's `#` line included.
+        let floor = table
+            .decor()
+            .prefix()
+            .and_then(|prefix| prefix.span())
+            .map_or(header.start, |span| span.start)
+            .max(bom_length(old));
+        let mut start = old[..header.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+            .max(floor);
         // Comment lines directly above the header (no blank line between) describe the entry
         // and go with it.
-        while start > 0 {
-            let line_start = old[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        while start > floor {
+            let line_start = old[..start - 1].rfind('\n').map_or(0, |i| i + 1).max(floor);
             if !old[line_start..start].trim_start().starts_with('#') {
                 break;
             }
@@ -142,22 +168,75 @@ pub fn remove(path: &Path, kind: EntryKind, index: usize) -> Result<Edit, Comman
         // One blank line goes with the entry, in LF or CRLF: the one before it when the
         // entry ends the file or a blank line follows it (blocks stay one blank line apart);
         // none when the next line follows directly, so the block before stays apart from it.
-        let before = &old[..start];
+        let before_text = &old[..start];
         let after = &old[end..];
         let ends_block = after.is_empty() || after.starts_with('\n') || after.starts_with("\r\n");
-        let start = if !ends_block {
+        let start = if !ends_block || start <= floor {
             start
-        } else if before == "\n" || before.ends_with("\n\n") {
+        } else if before_text.ends_with("\n\n") || before_text.ends_with("\r\n\r\n") {
+            start - if before_text.ends_with("\r\n") { 2 } else { 1 }
+        } else if start - floor == 1 && before_text.ends_with('\n') {
             start - 1
-        } else if before == "\r\n" || before.ends_with("\n\r\n") {
+        } else if start - floor == 2 && before_text.ends_with("\r\n") {
             start - 2
         } else {
             start
         };
         let new = format!("{}{}", &old[..start], &old[end..]);
-        let verify: Verify = Box::new(move |_: &Allowlist| Ok(reference));
+        let mut expected: Vec<String> = before
+            .all_entries()
+            .map(|(_, meta)| meta.key.clone())
+            .collect();
+        if let Some(i) = expected.iter().position(|key| *key == removed_key) {
+            expected.remove(i);
+        }
+        expected.sort();
+        // The result must hold every other entry, unchanged, and not this one: anything else
+        // is a cut in the wrong place, refused rather than written.
+        let verify: Verify = Box::new(move |after: &Allowlist| {
+            let mut left: Vec<String> = after
+                .all_entries()
+                .map(|(_, meta)| meta.key.clone())
+                .collect();
+            left.sort();
+            if left == expected {
+                Ok(reference)
+            } else {
+                Err(format!(
+                    "removing {reference} would change other entries (internal error); edit the file by hand"
+                ))
+            }
+        });
         Ok((new, verify))
     })
+}
+
+/// Entries written as an inline array (`targets = [{…}]`) are valid but not edited by the
+/// tool: it cuts and appends `[[targets]]` blocks only.
+fn refuse_inline(path: &Path, old: &str, kind: EntryKind) -> Result<(), CommandError> {
+    let inline = toml_edit::Document::parse(old)
+        .ok()
+        .and_then(|document| document.get(kind.table()).map(Item::is_value))
+        .unwrap_or(false);
+    if inline {
+        return Err(CommandError::Usage(format!(
+            "{}: `{}` is written as an inline array; mirrorguard edits [[{}]] blocks only, so edit this file by hand (or rewrite the array as [[{}]] blocks)",
+            path.display(),
+            kind.table(),
+            kind.table(),
+            kind.table()
+        )));
+    }
+    Ok(())
+}
+
+/// The UTF-8 byte-order mark at the start of the text, if any: never cut.
+fn bom_length(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
 }
 
 /// What an edit checks once the new text parses: its verdict on the result, and the reference
@@ -166,7 +245,7 @@ type Verify<'a> = Box<dyn FnOnce(&Allowlist) -> Result<String, String> + 'a>;
 
 fn edit<'a>(
     path: &Path,
-    change: impl FnOnce(&str) -> Result<(String, Verify<'a>), CommandError>,
+    change: impl FnOnce(&str, &Allowlist) -> Result<(String, Verify<'a>), CommandError>,
 ) -> Result<Edit, CommandError> {
     // A symlinked allowlist (a shared checkout, a config-management link) is edited where it
     // really is: renaming over the link would replace it with a copy.
@@ -175,8 +254,8 @@ fn edit<'a>(
     let old = read(path)?;
     // A file that is already invalid is not edited: the user must see and fix its errors, not
     // have a tool write around them.
-    parse(path, &old).map_err(CommandError::Allowlist)?;
-    let (new, verify) = change(&old)?;
+    let before = parse(path, &old).map_err(CommandError::Allowlist)?;
+    let (new, verify) = change(&old, &before)?;
     let allowlist = parse(path, &new).map_err(|errors| {
         CommandError::Usage(format!(
             "refused, {} is unchanged — the edit would make it invalid:\n{errors}",
@@ -186,10 +265,11 @@ fn edit<'a>(
     let reference = verify(&allowlist).map_err(|why| {
         CommandError::Usage(format!("refused, {} is unchanged: {why}", path.display()))
     })?;
-    write_atomically(&real, &new)?;
+    let warning = write_atomically(&real, &new)?;
     Ok(Edit {
         reference,
         diff: unified_diff(path, &old, &new),
+        warning,
     })
 }
 
@@ -220,11 +300,14 @@ fn read(path: &Path) -> Result<String, CommandError> {
 /// file stays (it is never the signal; the kernel's lock is), so a crash leaves nothing stale.
 fn lock(path: &Path) -> Result<std::fs::File, CommandError> {
     let lock_path = sibling(path, ".", ".lock");
+    // Opened for writing to create it; an existing one someone else created (0644 in a team
+    // directory) is locked through a read-only handle, which flock allows.
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&lock_path)
+        .or_else(|_| std::fs::File::open(&lock_path))
         .map_err(|e| {
             CommandError::Io(format!(
                 "cannot open lock file {}: {e}",
@@ -254,7 +337,7 @@ fn directory_of(path: &Path) -> PathBuf {
 
 /// Temporary file in the same directory (a rename within one file system is atomic), fsync,
 /// rename over the allowlist, fsync the directory so the rename itself is durable.
-fn write_atomically(path: &Path, text: &str) -> Result<(), CommandError> {
+fn write_atomically(path: &Path, text: &str) -> Result<Option<String>, CommandError> {
     let io =
         |what: &str, e: std::io::Error| CommandError::Io(format!("{what} {}: {e}", path.display()));
     let directory = directory_of(path);
@@ -277,18 +360,27 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), CommandError> {
         .sync_all()
         .map_err(|e| io("cannot sync the new version of", e))?;
     if let Ok(metadata) = std::fs::metadata(path) {
-        // Keep the allowlist's mode (a file only its team may write stays that way).
-        let _ = temporary.as_file().set_permissions(metadata.permissions());
+        // Keep the allowlist's mode: a new file would be 0600, unreadable to the scans of
+        // everyone else. (Owner and group are the editor's, as with any editor's save.)
+        temporary
+            .as_file()
+            .set_permissions(metadata.permissions())
+            .map_err(|e| io("cannot keep the permissions of", e))?;
     }
     fault("synced")?;
     temporary
         .persist(path)
         .map_err(|e| io("cannot replace", e.error))?;
     fault("renamed")?;
-    if let Ok(directory) = std::fs::File::open(&directory) {
-        let _ = directory.sync_all();
+    // The new file is in place; a directory that cannot be synced only makes the rename less
+    // durable across a power cut, which is said, not turned into a failure.
+    match std::fs::File::open(&directory).and_then(|d| d.sync_all()) {
+        Ok(()) => Ok(None),
+        Err(e) => Ok(Some(format!(
+            "written, but the directory {} could not be synced ({e}): a power cut now could undo the edit",
+            directory.display()
+        ))),
     }
-    Ok(())
 }
 
 /// Test-only fault injection (debug builds): `MIRRORGUARD_TEST_FAULT=abort-at:STEP` kills the
@@ -374,7 +466,7 @@ mod tests {
                     "mixed line ends: {with:?}"
                 );
             }
-            remove(&path, EntryKind::Target, 1).expect("removed");
+            remove(&path, |_| Ok((EntryKind::Target, 1))).expect("removed");
             let back = text(&path);
             // A file without a final newline gets one: the only byte an edit may add.
             if original.ends_with('\n') || original.is_empty() {
@@ -413,18 +505,51 @@ reason = \"r\"
 expires = 2027-01-31
 ";
         let (_dir, path) = file(original);
-        remove(&path, EntryKind::Target, 1).expect("removed");
+        remove(&path, |_| Ok((EntryKind::Target, 1))).expect("removed");
         assert_eq!(
             text(&path),
             "# header of the file\n\n# --- AWS ---\n\n# a comment about the next entry\n[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0a1b2c3d4e5f60718\"\nowner = \"o\"\nticket = \"t\"\nreason = \"r\"\nexpires = 2027-01-31\n"
         );
         // The last entry, the only one left, with its comment.
-        remove(&path, EntryKind::Target, 1).expect("removed");
+        remove(&path, |_| Ok((EntryKind::Target, 1))).expect("removed");
         assert_eq!(text(&path), "# header of the file\n\n# --- AWS ---\n");
-        assert!(remove(&path, EntryKind::Target, 1).is_err());
+        assert!(remove(&path, |_| Ok((EntryKind::Target, 1))).is_err());
         let (_dir, path) = file(ENTRY);
-        remove(&path, EntryKind::Target, 1).expect("removed");
+        remove(&path, |_| Ok((EntryKind::Target, 1))).expect("removed");
         assert_eq!(text(&path), "");
+    }
+
+    #[test]
+    fn remove_never_cuts_into_the_previous_entry_or_a_byte_order_mark() {
+        // The previous entry's multi-line reason has a line starting with `#`: it is string
+        // content, not a comment above the next entry.
+        let original = format!(
+            "[[targets]]\nprovider = \"aws\"\ntarget = \"eni-0fee1dead00000a01\"\nowner = \"o\"\nticket = \"t\"\nreason = \"\"\"approved in\n#SEC-1234\"\"\"\nexpires = 2027-01-31\n{ENTRY}"
+        );
+        let (_dir, path) = file(&original);
+        remove(&path, |_| Ok((EntryKind::Target, 2))).expect("removed");
+        assert_eq!(text(&path), original.strip_suffix(ENTRY).expect("suffix"));
+        // A BOM before the first entry stays.
+        let (_dir, path) = file(&format!("\u{feff}{ENTRY}"));
+        remove(&path, |_| Ok((EntryKind::Target, 1))).expect("removed");
+        assert_eq!(text(&path), "\u{feff}");
+    }
+
+    #[test]
+    fn entries_written_inline_are_refused_not_mangled() {
+        let inline = "targets = [{ provider = \"aws\", target = \"eni-0fee1dead00000a01\", owner = \"o\", ticket = \"t\", reason = \"r\", expires = 2027-01-31 }]\n";
+        let (_dir, path) = file(inline);
+        let added = add(&path, &new_entry(), |_, _| Ok(()));
+        assert!(
+            matches!(&added, Err(CommandError::Usage(m)) if m.contains("inline array")),
+            "{added:?}"
+        );
+        let removed = remove(&path, |_| Ok((EntryKind::Target, 1)));
+        assert!(
+            matches!(&removed, Err(CommandError::Usage(m)) if m.contains("inline array")),
+            "{removed:?}"
+        );
+        assert_eq!(text(&path), inline);
     }
 
     #[test]

@@ -868,7 +868,14 @@ fn check_azure_target(id: &str) -> Result<(), String> {
 fn check_aws_target(id: &str) -> Result<(), String> {
     const EXPECTED: &str =
         "expected eni-…, vpce-…, tmt-… or arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/net/NAME/ID";
-    let is_hex_id = |rest: &str| rest.len() >= 8 && rest.bytes().all(|b| b.is_ascii_hexdigit());
+    // AWS writes these ids in lower case, and ids are compared exactly: an upper-case spelling
+    // would be an entry that can never match.
+    let is_hex_id = |rest: &str| {
+        rest.len() >= 8
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
     for prefix in ["eni-", "vpce-", "tmt-"] {
         if let Some(rest) = id.strip_prefix(prefix) {
             if rest.contains('*') {
@@ -878,7 +885,7 @@ fn check_aws_target(id: &str) -> Result<(), String> {
             }
             if !is_hex_id(rest) {
                 return Err(format!(
-                    "{prefix}… ids are {prefix} and at least 8 hexadecimal digits"
+                    "{prefix}… ids are {prefix} and at least 8 lower-case hexadecimal digits, as the scan prints them"
                 ));
             }
             return Ok(());

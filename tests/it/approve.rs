@@ -777,3 +777,202 @@ fn ids_are_written_and_compared_as_the_matcher_compares_them() {
 fn text_of(path: &Path) -> String {
     std::fs::read_to_string(path).expect("read")
 }
+
+#[test]
+fn concurrent_revokes_and_approvals_remove_exactly_what_they_name() {
+    // Ten entries; five revoked by name and five new ones approved, all at once.
+    let (home, path) = home_with_allowlist("");
+    let id = |i: usize| format!("eni-0c0c0c0c0c0c0c0{i:02x}");
+    for i in 0..10 {
+        let target = id(i);
+        let run = approve(
+            home.path(),
+            &[
+                &target,
+                "--provider",
+                "aws",
+                "--owner",
+                "o@example.com",
+                "--ticket",
+                "T-1",
+                "--reason",
+                "r",
+                "--for",
+                "30d",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let children: Vec<std::process::Child> = (0..10)
+        .map(|i| {
+            let mut cmd = command(home.path());
+            if i % 2 == 0 {
+                cmd.args(["revoke", &id(i)]);
+            } else {
+                cmd.args([
+                    "approve",
+                    &id(i + 100),
+                    "--provider",
+                    "aws",
+                    "--owner",
+                    "o@example.com",
+                    "--ticket",
+                    "T-2",
+                    "--reason",
+                    "r",
+                    "--for",
+                    "30d",
+                    "--now",
+                    NOW,
+                ]);
+            }
+            cmd.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("finishes");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let text = text_of(&path);
+    for i in 0..10 {
+        let present = text.contains(&format!("target = \"{}\"", id(i)));
+        assert_eq!(present, i % 2 == 1, "entry {i}: {text}");
+        if i % 2 == 1 {
+            assert!(
+                text.contains(&format!("target = \"{}\"", id(i + 100))),
+                "new {i}"
+            );
+        }
+    }
+    assert_eq!(text.matches("[[targets]]").count(), 10);
+}
+
+#[test]
+fn engagements_mirror_scopes_and_id_spelling_are_held_to_the_rules() {
+    let (home, path) = home_with_allowlist(COMMENTED);
+    let engagement = |ends: &str| {
+        approve(
+            home.path(),
+            &[
+                "--engagement",
+                "pentest@example.com",
+                "--starts",
+                "2026-11-16T00:00:00Z",
+                "--ends",
+                ends,
+                "--owner",
+                "ciso@example.com",
+                "--ticket",
+                "RT-9",
+            ],
+        )
+    };
+    // An engagement lasts no longer than any other approval.
+    let long = engagement("2028-01-01T00:00:00Z");
+    assert_eq!(long.code, 2);
+    assert!(
+        long.stderr.contains("more than 365 days"),
+        "{}",
+        long.stderr
+    );
+    // AWS ids are compared exactly as the scan prints them (lower case).
+    let upper = approve(
+        home.path(),
+        &[
+            "eni-0A1B2C3D4E5F60718",
+            "--provider",
+            "aws",
+            "--owner",
+            "o",
+            "--ticket",
+            "t",
+            "--reason",
+            "r",
+            "--for",
+            "30d",
+        ],
+    );
+    assert_eq!(upper.code, 2);
+    assert!(upper.stderr.contains("lower-case"), "{}", upper.stderr);
+    assert_eq!(text_of(&path), COMMENTED);
+    // The demo's engagement ends 2026-12-05: listed as expiring soon, then as expired.
+    let soon = mirrorguard(
+        home.path(),
+        &["allowlist", "check", "--now", "2026-11-30T00:00:00Z"],
+    );
+    let expiring = soon
+        .stdout
+        .split("Expiring within")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(expiring.contains("engagements[1]"), "{}", soon.stdout);
+    let after = mirrorguard(
+        home.path(),
+        &["allowlist", "check", "--now", "2026-12-06T00:00:00Z"],
+    );
+    assert_eq!(after.code, 1);
+    let expired = after
+        .stdout
+        .split("Expired:")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_default();
+    assert!(expired.contains("engagements[1]"), "{}", after.stdout);
+}
+
+#[test]
+fn a_mirror_from_a_scan_keeps_its_own_scope_unless_anywhere() {
+    let (home, allowlist) = home_with_allowlist("");
+    let report = home.path().join("scan.json");
+    std::fs::write(
+        &report,
+        serde_json::json!({
+            "schema": "mirrorguard/scan/v1",
+            "mirrors": [{
+                "provider": "aws", "account": "111122223333", "region": "us-east-1",
+                "id": "tms-0b0b0b0b0b0b0b0b1",
+                "target": {"kind": "network-interface", "id": "eni-0d0d0d0d0d0d0d0d1"}
+            }]
+        })
+        .to_string(),
+    )
+    .expect("write report");
+    let report = report.display().to_string();
+    let allowlist_arg = allowlist.display().to_string();
+    let base = [
+        "--mirror",
+        "tms-0b0b0b0b0b0b0b0b1",
+        "--from-scan",
+        &report,
+        "--owner",
+        "o",
+        "--ticket",
+        "t",
+        "--reason",
+        "r",
+        "--for",
+        "30d",
+        "--allowlist",
+        &allowlist_arg,
+    ];
+    let widened = approve(
+        home.path(),
+        &[&base[..], &["--accounts", "444455556666"]].concat(),
+    );
+    assert_eq!(widened.code, 2);
+    assert!(widened.stderr.contains("--anywhere"), "{}", widened.stderr);
+    assert_eq!(text_of(&allowlist), "");
+    let anywhere = approve(home.path(), &[&base[..], &["--anywhere"]].concat());
+    assert_eq!(anywhere.code, 0, "{}", anywhere.stderr);
+    let text = text_of(&allowlist);
+    assert!(
+        text.contains("target = \"eni-0d0d0d0d0d0d0d0d1\"") && !text.contains("accounts"),
+        "{text}"
+    );
+}
