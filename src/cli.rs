@@ -21,7 +21,7 @@ use time::OffsetDateTime;
     name = "mirrorguard",
     version,
     about = "Find every cloud traffic mirror and check it against the approved list (MITRE ATT&CK T1020.001)",
-    after_help = "Exit codes: 0 clean · 1 violation (unapproved or expired mirror) · 2 usage or allowlist error · 3 incomplete coverage (a scope was denied or failed)"
+    after_help = "Exit codes (scan, audit): 0 clean · 1 violation (unapproved or expired mirror, unsanctioned change) · 2 usage or allowlist error · 3 incomplete coverage or lost log input. approve/revoke: 0 written · 2 refused, nothing written. allowlist check: 0 valid · 1 expired or too long · 2 invalid"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -231,6 +231,7 @@ pub enum AllowlistCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The allowlist to check.
     #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
     pub allowlist: PathBuf,
     /// A JSON scan report (`scan --format json`) made with this allowlist: list the entries
@@ -264,8 +265,10 @@ pub struct ApproveArgs {
     /// Approve an actor's changes inside a window ([[engagements]]), with --starts and --ends.
     #[arg(long, value_name = "ACTOR", requires_all = ["starts", "ends"])]
     pub engagement: Option<String>,
+    /// With --engagement: when the window opens (RFC 3339 or a date, UTC).
     #[arg(long, value_parser = parse_instant)]
     pub starts: Option<OffsetDateTime>,
+    /// With --engagement: when it closes (exclusive).
     #[arg(long, value_parser = parse_instant)]
     pub ends: Option<OffsetDateTime>,
     /// With --engagement: only changes to these destinations.
@@ -275,10 +278,13 @@ pub struct ApproveArgs {
     /// engagement; read from the report with --mirror).
     #[arg(long, value_parser = parse_provider)]
     pub provider: Option<Provider>,
+    /// Who answers for the entry (a team address).
     #[arg(long)]
     pub owner: String,
+    /// The ticket that approved it.
     #[arg(long)]
     pub ticket: String,
+    /// Why it is sanctioned (required for targets and principals).
     #[arg(long)]
     pub reason: Option<String>,
     /// Last day (or instant) the entry applies: 2027-06-30 or RFC 3339.
@@ -293,6 +299,7 @@ pub struct ApproveArgs {
     /// Restrict to these regions — the mirror's own.
     #[arg(long, value_delimiter = ',')]
     pub regions: Option<Vec<String>>,
+    /// The allowlist to edit.
     #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
     pub allowlist: PathBuf,
     #[arg(long, hide = true, value_parser = parse_instant)]
@@ -380,6 +387,7 @@ pub struct RevokeArgs {
     /// `targets[2]` (as `allowlist check` prints it), or the target, actor or scope the entry
     /// names, exactly as written.
     pub entry: String,
+    /// The allowlist to edit.
     #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
     pub allowlist: PathBuf,
 }
