@@ -29,6 +29,12 @@ pub fn corrected(calls: &[&Observed], created: &BTreeMap<&str, &str>) -> Vec<Aud
         // The same record delivered twice: by its own id, or, in exports that have none
         // (Azure diagnostic settings), by everything it says.
         let identity = match &call.record_id {
+            // A GCP insertId is unique per project and timestamp only.
+            Some(id) if call.provider == Provider::Gcp => format!(
+                "{}|{:?}|{id}",
+                call.account.as_deref().unwrap_or_default(),
+                call.time
+            ),
             Some(id) => id.clone(),
             None => format!(
                 "{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
@@ -181,6 +187,11 @@ fn event_of(mut records: Vec<&Observed>, created: &BTreeMap<&str, &str>) -> Opti
         rule: operation.map_or(seed::RULE_ID, |op| op.id),
         severity,
         records: records.len(),
+        record_ids: {
+            let mut ids: Vec<String> = records.iter().filter_map(|r| r.record_id.clone()).collect();
+            ids.dedup();
+            ids
+        },
         location: first.location.clone(),
     })
 }

@@ -131,6 +131,9 @@ pub struct AuditEvent {
     pub severity: Severity,
     /// How many log records this change was made of (Started + Succeeded = 2).
     pub records: usize,
+    /// The records' own ids as the log writes them (CloudTrail eventID, GCP insertId, Azure
+    /// eventDataId, UDM product_log_id), to find them in the SIEM or the bucket.
+    pub record_ids: Vec<String>,
     /// The first record of the change.
     #[serde(flatten)]
     pub location: Location,

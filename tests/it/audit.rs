@@ -1060,6 +1060,8 @@ fn a_gcp_operation_that_began_before_the_window_keeps_its_collector() {
         "projects/acme/regions/us-central1/forwardingRules/fr-evil"
     );
     assert_eq!(events[0]["records"], 2);
+    // Both entries' own ids, to find them in Cloud Logging.
+    assert_eq!(events[0]["record_ids"], serde_json::json!(["i1", "i2"]));
 }
 
 #[test]

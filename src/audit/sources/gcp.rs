@@ -75,14 +75,8 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
         Some(account) => format!("{account}|{id}"),
         None => id.to_string(),
     });
-    // insertId is unique per project and timestamp only.
-    let record_id = nonempty(record, &["insertId"]).map(|id| {
-        format!(
-            "{}|{}|{id}",
-            account.as_deref().unwrap_or_default(),
-            text(record, &["timestamp"]).unwrap_or_default()
-        )
-    });
+    // insertId is unique per project and timestamp only: de-duplication scopes it so.
+    let record_id = nonempty(record, &["insertId"]).map(str::to_string);
     Some(Observed {
         provider: Provider::Gcp,
         time: text(record, &["timestamp"]).and_then(timestamp),
