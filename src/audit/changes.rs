@@ -95,7 +95,7 @@ pub fn seed(calls: &[&Observed], created: &BTreeMap<&str, &str>) -> Vec<AuditEve
 }
 
 /// Azure ids and names compare case-insensitively; exports differ in case for one change.
-fn change_key(provider: Provider, change: &str) -> String {
+pub fn change_key(provider: Provider, change: &str) -> String {
     match provider {
         Provider::Azure => change.to_lowercase(),
         _ => change.to_string(),

@@ -156,7 +156,12 @@ pub fn evaluate(
             RuleChoice::Corrected => calls
                 .iter()
                 .filter(|c| in_window(c))
-                .filter_map(|c| Some((c.provider, c.change_id.as_deref()?.to_lowercase())))
+                .filter_map(|c| {
+                    Some((
+                        c.provider,
+                        changes::change_key(c.provider, c.change_id.as_deref()?),
+                    ))
+                })
                 .collect(),
             RuleChoice::Seed => Default::default(),
         };
@@ -164,9 +169,9 @@ pub fn evaluate(
         .iter()
         .filter(|c| {
             in_window(c)
-                || c.change_id
-                    .as_deref()
-                    .is_some_and(|id| changes_in_window.contains(&(c.provider, id.to_lowercase())))
+                || c.change_id.as_deref().is_some_and(|id| {
+                    changes_in_window.contains(&(c.provider, changes::change_key(c.provider, id)))
+                })
         })
         .collect();
     let matched = |call: &super::Observed| match settings.rule {
@@ -308,9 +313,10 @@ pub fn findings(events: &[AuditEvent], inputs: &[InputSummary]) -> Vec<Finding> 
 
 fn provider_of(format: Format) -> Option<Provider> {
     match format {
-        Format::Cloudtrail | Format::CloudtrailLookup | Format::CloudtrailDigest => {
-            Some(Provider::Aws)
-        }
+        Format::Cloudtrail
+        | Format::CloudtrailLookup
+        | Format::CloudtrailDigest
+        | Format::CloudtrailInsight => Some(Provider::Aws),
         Format::GcpAudit => Some(Provider::Gcp),
         Format::AzureActivity | Format::AzureDiagnostic => Some(Provider::Azure),
         Format::Udm | Format::Unknown => None,

@@ -260,6 +260,15 @@ pub fn attach(
             let target = &m.mirror.target;
             Some((target.mirror_target_id.as_deref()?, target.id.as_str()))
         })
+        // A target no session uses now (the session was deleted) is staged, and still known.
+        .chain(
+            report
+                .staged
+                .iter()
+                .map(|s| &s.resource)
+                .filter(|s| s.provider == Provider::Aws && s.kind == "traffic-mirror-target")
+                .filter_map(|s| Some((s.id.as_str(), s.target.as_ref()?.id.as_str()))),
+        )
         .filter(|(tmt, id)| tmt != id)
         .collect();
     let mut resolved_any = false;

@@ -1099,3 +1099,81 @@ expires  = 2027-01-31
     assert_eq!(event["actor"], "dana@acme.example");
     assert_eq!(event["verdict"], "sanctioned", "{event}");
 }
+
+#[test]
+fn a_deleted_session_to_a_staged_target_is_resolved_through_the_inventory() {
+    use crate::support::{scan, TestCloud};
+    // Only the target is left (staged): the session the logs show was created and deleted.
+    let cloud = TestCloud::start(
+        r#"
+[[aws.accounts]]
+id = "111122223333"
+regions = ["us-east-1"]
+
+[[aws.targets]]
+account = "111122223333"
+region = "us-east-1"
+id = "tmt-0a0a0a0a0a0a0a0a1"
+type = "network-interface"
+resource = "eni-0fedcba987654321f"
+"#,
+    );
+    let (home, allowlist) = home_with_allowlist(
+        r#"
+[[principals]]
+provider = "aws"
+actor    = "arn:aws:iam::111122223333:role/netvis-terraform"
+owner    = "platform@example.com"
+ticket   = "SEC-77"
+reason   = "network-visibility Terraform pipeline"
+expires  = 2027-01-31
+
+[[targets]]
+provider = "aws"
+target   = "eni-0fedcba987654321f"
+owner    = "netsec@example.com"
+ticket   = "SEC-78"
+reason   = "IDS"
+expires  = 2027-01-31
+"#,
+    );
+    let (_dir, log) = log_file(&[
+        create_session(
+            "netvis-terraform",
+            "2026-11-12T01:00:00Z",
+            "tms-0999999999999999e",
+            "tmt-0a0a0a0a0a0a0a0a1",
+        ),
+        delete_session(
+            "netvis-terraform",
+            "2026-11-12T02:00:00Z",
+            "tms-0999999999999999e",
+        ),
+    ]);
+    let run = scan(
+        &cloud,
+        home.path(),
+        &[
+            "--allowlist",
+            &allowlist.display().to_string(),
+            "--format",
+            "json",
+            "--audit",
+            &log.display().to_string(),
+        ],
+    );
+    let report = run.json();
+    assert_eq!(
+        report["audit"]["events"][0]["target_resolved"], "eni-0fedcba987654321f",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(report["audit"]["events"][0]["verdict"], "sanctioned");
+    assert!(!report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["code"] == "ephemeral-mirror"));
+    // The staged target is approved, so the scan is clean apart from it being staged.
+    assert_ne!(run.code, 1, "{}", run.stdout);
+}

@@ -265,8 +265,7 @@ pub(super) mod tests {
             .unwrap_or_else(|| panic!("no record {id}"))
     }
 
-    /// Whether the record's id is `id`; a GCP record id is the insertId scoped by project
-    /// and timestamp (`project|timestamp|insertId`).
+    /// Whether the record's id is `id` (the raw insertId).
     pub(in crate::audit::sources) fn record_id_is(observed: &Observed, id: &str) -> bool {
         observed
             .record_id

@@ -41,6 +41,9 @@ pub enum Format {
     /// A CloudTrail digest file (`CloudTrail-Digest/`, next to the logs in the bucket): hashes
     /// of log files, no events; read and skipped.
     CloudtrailDigest,
+    /// CloudTrail Insights events (`CloudTrail-Insight/` in the bucket): statistics about call
+    /// rates, not calls; read and skipped.
+    CloudtrailInsight,
     /// Nothing recognisable.
     Unknown,
 }
@@ -55,6 +58,7 @@ impl Format {
             Format::AzureDiagnostic => "azure-diagnostic",
             Format::Udm => "udm",
             Format::CloudtrailDigest => "cloudtrail-digest",
+            Format::CloudtrailInsight => "cloudtrail-insight",
             Format::Unknown => "unknown",
         }
     }
@@ -67,6 +71,10 @@ impl Format {
         let has = |key: &str| object.contains_key(key);
         if has("digestStartTime") && has("logFiles") {
             Format::CloudtrailDigest
+        } else if has("insightDetails")
+            || record.get("eventType").and_then(Value::as_str) == Some("AwsCloudTrailInsight")
+        {
+            Format::CloudtrailInsight
         } else if has("CloudTrailEvent") {
             Format::CloudtrailLookup
         } else if has("eventSource") && has("eventName") {
@@ -102,7 +110,7 @@ impl Format {
             Format::AzureActivity => azure::observe_rest(record, location),
             Format::AzureDiagnostic => azure::observe_diagnostic(record, location),
             Format::Udm => udm::observe(record, location),
-            Format::CloudtrailDigest | Format::Unknown => None,
+            Format::CloudtrailDigest | Format::CloudtrailInsight | Format::Unknown => None,
         }
     }
 
@@ -116,7 +124,7 @@ impl Format {
             Format::GcpAudit if at(record, &["protoPayload"]).is_some() => {
                 "an audit entry without protoPayload.methodName"
             }
-            Format::GcpAudit | Format::CloudtrailDigest => return None,
+            Format::GcpAudit | Format::CloudtrailDigest | Format::CloudtrailInsight => return None,
             Format::AzureActivity | Format::AzureDiagnostic => {
                 "an Activity Log record without operationName"
             }
@@ -149,17 +157,23 @@ pub(crate) fn timestamp(text: &str) -> Option<OffsetDateTime> {
         .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
 }
 
+/// Records of an input parsed before its format is decided as unknown.
+const UNDECIDED_RECORDS: u64 = 1_000;
+
 /// At most this many malformed records are listed per input (all are counted).
 pub const MALFORMED_LISTED: usize = 20;
 
 /// The words at least one of which every record either rule can match contains, compared
 /// case-insensitively: every catalogue name and every pattern of the original rule holds one.
 /// A record without any is not deserialised at all.
-const CANDIDATE_WORDS: [&str; 4] = [
+const CANDIDATE_WORDS: [&str; 6] = [
     "trafficmirror",
     "packetmirroring",
     "virtualnetworktap",
     "tapconfiguration",
+    // The original rule folds case as RE2 does, where the Kelvin sign is a `k`.
+    "pac\u{212A}etmirroring",
+    "virtualnetwor\u{212A}tap",
 ];
 
 /// What reading one input found.
@@ -423,6 +437,11 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
                 format_known = true;
                 format_of_input = format;
             }
+            // A large JSON file of no known shape is not parsed to its end: after this many
+            // records it is decided (unknown, an input error) and only candidates are parsed.
+            if !format_known && records.get() >= UNDECIDED_RECORDS {
+                format_known = true;
+            }
             if !candidate {
                 return;
             }
@@ -455,15 +474,24 @@ fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<
     let malformed = malformed.into_inner();
     summary.records = records.get();
     summary.format = format_of_input;
-    if summary.records == 0 && malformed.count > 0 {
-        // Nothing in it is JSON: not a log this tool reads (a syslog file, a CSV export),
-        // reported as such rather than as thousands of bad lines.
+    let starts_as_text = malformed
+        .listed
+        .first()
+        .is_some_and(|m| m.line == 1 && m.reason == split::NOT_JSON);
+    if malformed.count > 0
+        && (summary.records == 0 || (starts_as_text && malformed.count > summary.records))
+    {
+        // Not JSON, or text with a JSON line in it (a README quoting a record): not a log this
+        // tool reads, reported as such rather than as bad lines — and its quoted records are
+        // not taken for events.
         let first = malformed.listed.first();
         summary.error = Some(format!(
             "not a JSON log (line {}: {}); mirrorguard reads CloudTrail, GCP audit, Azure Activity Log and Chronicle UDM JSON",
             first.map_or(1, |m| m.line),
             first.map_or("", |m| m.reason.as_str())
         ));
+        summary.records = 0;
+        summary.format = Format::Unknown;
         return Vec::new();
     }
     if summary.records > 0 && format_of_input == Format::Unknown {
@@ -542,6 +570,35 @@ mod tests {
             .as_deref()
             .is_some_and(|e| e.starts_with("not a JSON log")));
         assert_eq!(summary.records, 0);
+    }
+
+    #[test]
+    fn skipped_shapes_text_with_a_quoted_record_and_the_kelvin_sign() {
+        // CloudTrail Insights files sit next to the logs: known, skipped, not an error.
+        let insight = r#"{"eventVersion":"1.08","eventTime":"2026-11-12T01:00:00Z","awsRegion":"us-east-1","eventID":"i1","eventType":"AwsCloudTrailInsight","recipientAccountId":"111122223333","sharedEventID":"s1","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"CreateTrafficMirrorSession","insightType":"ApiCallRateInsight"},"eventCategory":"Insight"}"#;
+        let (summary, observed) = read(&format!("{{\"Records\":[{insight}]}}"));
+        assert_eq!(summary.format, Format::CloudtrailInsight);
+        assert!(!summary.lost_input() && observed.is_empty(), "{summary:?}");
+        // A README quoting one record is text, not a log with one event.
+        let (summary, observed) = read(&format!(
+            "Example of a record:\n\n{SESSION}\n\nThe field eventName names the call.\nSee the docs.\n"
+        ));
+        assert!(
+            summary
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("not a JSON log")),
+            "{summary:?}"
+        );
+        assert!(observed.is_empty());
+        // The original rule folds the Kelvin sign as RE2 does; the prefilter lets it through.
+        let benign = r#"{"metadata":{"product_event_type":"GetObject","vendor_name":"GOOGLE"}}"#;
+        let kelvin = r#"{"metadata":{"product_event_type":"v1.compute.insertPac\u{212A}etMirroring","vendor_name":"GOOGLE"}}"#
+            .replace("\\u{212A}", "\u{212A}");
+        let (summary, observed) = read(&format!("{benign}\n{kelvin}\n"));
+        assert_eq!(summary.format, Format::Udm);
+        assert_eq!(observed.len(), 1, "{summary:?}");
+        assert!(crate::audit::seed::fires(&observed[0]));
     }
 
     #[test]

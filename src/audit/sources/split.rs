@@ -19,6 +19,9 @@ pub const WRAPPER_KEYS: &[&[u8]] = &[
     b"Records", b"records", b"value", b"Events", b"events", b"entries",
 ];
 
+/// Why a line that does not start a JSON value is malformed.
+pub const NOT_JSON: &str = "not a JSON object or array";
+
 const CHUNK: usize = 256 * 1024;
 /// A single record larger than this is refused rather than buffered without bound.
 pub const MAX_RECORD: usize = 64 * 1024 * 1024;
@@ -162,7 +165,7 @@ impl<R: Read> Splitter<R> {
                     // The scan restarts at the record's first byte, so read at least as much
                     // again before rescanning: a large record is rescanned O(log n) times,
                     // not once per chunk.
-                    let wanted = pending + pending.max(CHUNK);
+                    let wanted = (pending + pending.max(CHUNK)).min(MAX_RECORD + 1);
                     let mut grew = false;
                     while self.buf.len() - self.pos < wanted && self.fill().map_err(Stop::Io)? {
                         grew = true;
@@ -209,7 +212,7 @@ impl<R: Read> Splitter<R> {
                 _ => {
                     on_malformed(Malformed {
                         line: self.line,
-                        reason: "not a JSON object or array".to_string(),
+                        reason: NOT_JSON.to_string(),
                     });
                     self.skip_line()?;
                 }
@@ -241,12 +244,17 @@ impl<R: Read> Splitter<R> {
                     // A bad string (an invalid escape, a raw line break) leaves the brackets
                     // countable: that one record is reported and reading goes on after it. A
                     // bracket that does not match leaves nothing to resynchronise on.
-                    Err(malformed) => match self.value_end(true)? {
-                        Ok(end) => {
+                    Err(malformed) => match self.value_end(true) {
+                        Ok(Ok(end)) => {
                             on_malformed(malformed);
                             self.advance(end);
                         }
-                        Err(_) => return Err(Stop::Corrupt(malformed)),
+                        // No end in sight (a string cut at a line break reads on to the end
+                        // of the input): the first damage is what is reported, not a cut.
+                        Ok(Err(_)) | Err(Stop::Truncated { .. }) => {
+                            return Err(Stop::Corrupt(malformed))
+                        }
+                        Err(stop) => return Err(stop),
                     },
                 },
             }
@@ -630,6 +638,15 @@ mod tests {
         let (r, _, s) = split(b"[{\"a\":1},{\"b\":[}],{\"c\":3}]");
         assert_eq!(r.len(), 1);
         assert!(s.unwrap().starts_with("corrupt"));
+    }
+
+    #[test]
+    fn a_string_cut_at_a_line_break_inside_an_array_is_damage_not_truncation() {
+        let (_, _, s) = split(b"[\n {\n  \"a\": \"cut\n {\n  \"b\": 1\n },\n {\"c\": 2}\n]\n");
+        assert_eq!(
+            s.as_deref(),
+            Some("corrupt at 3: a line break inside a string")
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ use serde_json::Value;
 pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
     let product_event_type = nonempty(record, &["metadata", "product_event_type"]);
     let operation = product_event_type.or_else(|| nonempty(record, &["metadata", "event_type"]))?;
-    let provider = provider(record, operation);
+    let provider = provider(
+        record,
+        operation,
+        nonempty(record, &["target", "resource", "name"]),
+    );
     let resource = nonempty(record, &["target", "resource", "name"]);
     let cloud = at(record, &["target", "resource", "attribute", "cloud"]);
     let blocked = blocking_result(record);
@@ -85,7 +89,7 @@ pub fn observe(record: &Value, location: &Location) -> Option<Observed> {
 /// The cloud the event came from: the parser's vendor and product say it (AMAZON / AWS
 /// CloudTrail, MICROSOFT / Azure Activity, GOOGLE / Google Cloud Platform), and when they are
 /// missing or unknown, the shape of the operation name does.
-fn provider(record: &Value, operation: &str) -> Provider {
+fn provider(record: &Value, operation: &str, resource: Option<&str>) -> Provider {
     let metadata =
         ["vendor_name", "product_name", "log_type"].map(|key| text(record, &["metadata", key]));
     let environment = text(
@@ -97,6 +101,7 @@ fn provider(record: &Value, operation: &str) -> Provider {
         .chain([environment])
         .flatten()
         .find_map(provider_named)
+        .or_else(|| resource.and_then(provider_of_resource))
         .unwrap_or_else(|| provider_of_operation(operation))
 }
 
@@ -107,6 +112,19 @@ fn provider_named(name: &str) -> Option<Provider> {
     } else if name.contains("microsoft") || name.contains("azure") {
         Some(Provider::Azure)
     } else if name.contains("google") || name.contains("gcp") {
+        Some(Provider::Gcp)
+    } else {
+        None
+    }
+}
+
+/// An ARM resource id (`/subscriptions/…/providers/Microsoft.…`) is Azure's, a `projects/…`
+/// name GCP's: what tells the cloud of an event whose operation is only a generic event type.
+fn provider_of_resource(resource: &str) -> Option<Provider> {
+    let lower = resource.to_ascii_lowercase();
+    if lower.starts_with("/subscriptions/") || lower.contains("/providers/microsoft.") {
+        Some(Provider::Azure)
+    } else if lower.starts_with("projects/") || lower.contains("googleapis.com/") {
         Some(Provider::Gcp)
     } else {
         None
