@@ -61,9 +61,8 @@ pub fn add(
     entry: &NewEntry,
     check: impl FnOnce(&Allowlist, &EntryMeta) -> Result<(), String>,
 ) -> Result<Edit, CommandError> {
-    edit(path, move |old, before| {
+    edit(path, move |old, _| {
         refuse_inline(path, old, entry.kind)?;
-        let _ = before;
         let mut table = Table::new();
         for (key, value) in &entry.fields {
             table.insert(key, Item::Value(value.clone()));
