@@ -929,15 +929,6 @@ fn jq(dir: &Path, scratch: &Path, expected: u64) -> (Duration, f64) {
     (wall, (zcat_peak + jq_peak) as f64 / 1024.0)
 }
 
-fn mirrorguard_has_audit(bin: &str) -> bool {
-    Command::new(bin)
-        .args(["audit", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn mirrorguard(
     bin: &str,
     dir: &Path,
@@ -1057,7 +1048,9 @@ struct SizeResult {
     size_mb: usize,
     zcat: f64,
     jq: Option<f64>,
-    mirrorguard: Option<(f64, f64)>,
+    mirrorguard: f64,
+    /// Peak RSS in MiB.
+    mirrorguard_rss: f64,
 }
 
 fn main() {
@@ -1079,10 +1072,6 @@ fn main() {
                 .join("bench-audit")
         });
     let bin = env!("CARGO_BIN_EXE_mirrorguard");
-    let audit = mirrorguard_has_audit(bin);
-    if !audit {
-        println!("audit_logs: `{bin} audit --help` fails: this build has no audit command, mirrorguard is skipped");
-    }
     let jq_version = Command::new("jq")
         .arg("--version")
         .output()
@@ -1122,11 +1111,9 @@ fn main() {
             let (wall, rss) = zcat(&dir, &scratch);
             z.push(wall);
             z_rss = z_rss.max(rss);
-            if audit {
-                let (wall, rss) = mirrorguard(bin, &dir, &scratch, &manifest, &ids);
-                m.push(wall);
-                m_rss = m_rss.max(rss);
-            }
+            let (wall, rss) = mirrorguard(bin, &dir, &scratch, &manifest, &ids);
+            m.push(wall);
+            m_rss = m_rss.max(rss);
             if !skip_jq && round < this_jq_runs {
                 let (wall, rss) = jq(&dir, &scratch, manifest.matched);
                 j.push(wall);
@@ -1151,15 +1138,12 @@ fn main() {
             });
             wall
         });
-        let mirrorguard_s = (!m.is_empty()).then(|| {
-            let wall = median(m);
-            rows.push(Row {
-                tool: "mirrorguard audit",
-                wall,
-                rss: m_rss,
-                runs,
-            });
-            (wall, m_rss)
+        let mirrorguard_s = median(m);
+        rows.push(Row {
+            tool: "mirrorguard audit",
+            wall: mirrorguard_s,
+            rss: m_rss,
+            runs,
         });
         println!("| tool | runs | median wall s | ratio to zcat | peak RSS MiB |");
         println!("|---|---:|---:|---:|---:|");
@@ -1181,49 +1165,34 @@ fn main() {
             zcat: zcat_s,
             jq: jq_s,
             mirrorguard: mirrorguard_s,
+            mirrorguard_rss: m_rss,
         });
     }
 
     println!("\n### Targets\n");
     for r in &results {
-        match r.mirrorguard {
-            Some((wall, _)) => {
-                println!(
-                    "* {} MiB: mirrorguard / zcat = {:.2} (target ≤ 1.5)",
-                    r.size_mb,
-                    wall / r.zcat
-                );
-                match r.jq {
-                    Some(jq) => println!(
-                        "* {} MiB: jq / mirrorguard = {:.1} (target ≥ 10)",
-                        r.size_mb,
-                        jq / wall
-                    ),
-                    None => println!("* {} MiB: jq / mirrorguard: jq skipped", r.size_mb),
-                }
-            }
-            None => {
-                let jq =
-                    r.jq.map_or("skipped".to_string(), |jq| format!("{:.1}", jq / r.zcat));
-                println!(
-                    "* {} MiB: mirrorguard skipped (no audit command); jq / zcat = {jq}",
-                    r.size_mb
-                );
-            }
+        println!(
+            "* {} MiB: mirrorguard / zcat = {:.2} (target ≤ 1.5)",
+            r.size_mb,
+            r.mirrorguard / r.zcat
+        );
+        match r.jq {
+            Some(jq) => println!(
+                "* {} MiB: jq / mirrorguard = {:.1} (target ≥ 10)",
+                r.size_mb,
+                jq / r.mirrorguard
+            ),
+            None => println!("* {} MiB: jq / mirrorguard: jq skipped", r.size_mb),
         }
     }
     let peaks: Vec<String> = results
         .iter()
-        .filter_map(|r| Some(format!("{:.1} MiB at {} MiB", r.mirrorguard?.1, r.size_mb)))
+        .map(|r| format!("{:.1} MiB at {} MiB", r.mirrorguard_rss, r.size_mb))
         .collect();
     if !peaks.is_empty() {
-        let values: Vec<f64> = results
-            .iter()
-            .filter_map(|r| Some(r.mirrorguard?.1))
-            .collect();
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let (lo, hi) = results.iter().fold((f64::MAX, 0.0f64), |(lo, hi), r| {
+            (lo.min(r.mirrorguard_rss), hi.max(r.mirrorguard_rss))
+        });
         println!(
             "* mirrorguard peak RSS: {} (target ≤ 100, flat: largest / smallest = {:.2})",
             peaks.join(", "),

@@ -377,22 +377,28 @@ struct FoundMirror {
     sharing: Vec<String>,
 }
 
-fn mirror_in_report(report: &Path, mirror: &str) -> Result<FoundMirror, CommandError> {
+/// A saved `scan --format json` report, read for `flag` (named in every error).
+fn read_scan_report(report: &Path, flag: &str) -> Result<serde_json::Value, CommandError> {
     let text = std::fs::read(report)
-        .map_err(|e| CommandError::Usage(format!("--from-scan {}: {e}", report.display())))?;
+        .map_err(|e| CommandError::Usage(format!("{flag} {}: {e}", report.display())))?;
     let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
         CommandError::Usage(format!(
-            "--from-scan {}: not a JSON scan report ({e}); write one with `mirrorguard scan --format json --output FILE`",
+            "{flag} {}: not a JSON scan report ({e}); write one with `mirrorguard scan --format json --output FILE`",
             report.display()
         ))
     })?;
     if json["schema"] != "mirrorguard/scan/v1" {
         return Err(CommandError::Usage(format!(
-            "--from-scan {}: schema {} is not mirrorguard/scan/v1",
+            "{flag} {}: schema {} is not mirrorguard/scan/v1",
             report.display(),
             json["schema"]
         )));
     }
+    Ok(json)
+}
+
+fn mirror_in_report(report: &Path, mirror: &str) -> Result<FoundMirror, CommandError> {
+    let json = read_scan_report(report, "--from-scan")?;
     let mirrors = json["mirrors"].as_array().cloned().unwrap_or_default();
     let provider_of = |m: &serde_json::Value| m["provider"].as_str().and_then(Provider::parse);
     let same_id = |m: &serde_json::Value| {
@@ -737,21 +743,7 @@ enum Unused<'a> {
 /// The entries no mirror, staged resource, audit event or excluded scope of the report was
 /// decided by. Judged only when the report was made with this very file (same sha256).
 fn unused_in_scan<'a>(allowlist: &'a Allowlist, report: &Path) -> Result<Unused<'a>, CommandError> {
-    let text = std::fs::read(report)
-        .map_err(|e| CommandError::Usage(format!("--scan {}: {e}", report.display())))?;
-    let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
-        CommandError::Usage(format!(
-            "--scan {}: not a JSON scan report ({e})",
-            report.display()
-        ))
-    })?;
-    if json["schema"] != "mirrorguard/scan/v1" {
-        return Err(CommandError::Usage(format!(
-            "--scan {}: schema {} is not mirrorguard/scan/v1",
-            report.display(),
-            json["schema"]
-        )));
-    }
+    let json = read_scan_report(report, "--scan")?;
     let sha = json["allowlist"]["sha256"].as_str().unwrap_or_default();
     if sha != allowlist.sha256 {
         return Ok(Unused::OtherAllowlist(sha.to_string()));

@@ -62,7 +62,7 @@ pub fn add(
     check: impl FnOnce(&Allowlist, &EntryMeta) -> Result<(), String>,
 ) -> Result<Edit, CommandError> {
     edit(path, move |old, _| {
-        refuse_inline(path, old, entry.kind)?;
+        refuse_inline(path, &document_of(path, old)?, entry.kind)?;
         let mut table = Table::new();
         for (key, value) in &entry.fields {
             table.insert(key, Item::Value(value.clone()));
@@ -121,9 +121,8 @@ pub fn remove(
             .get(index.wrapping_sub(1))
             .map(|meta| meta.key.clone())
             .ok_or_else(missing)?;
-        refuse_inline(path, old, kind)?;
-        let document = toml_edit::Document::parse(old)
-            .map_err(|e| CommandError::Usage(format!("{}: {e}", path.display())))?;
+        let document = document_of(path, old)?;
+        refuse_inline(path, &document, kind)?;
         let array = document
             .get(kind.table())
             .and_then(Item::as_array_of_tables)
@@ -212,12 +211,12 @@ pub fn remove(
 
 /// Entries written as an inline array (`targets = [{…}]`) are valid but not edited by the
 /// tool: it cuts and appends `[[targets]]` blocks only.
-fn refuse_inline(path: &Path, old: &str, kind: EntryKind) -> Result<(), CommandError> {
-    let inline = toml_edit::Document::parse(old)
-        .ok()
-        .and_then(|document| document.get(kind.table()).map(Item::is_value))
-        .unwrap_or(false);
-    if inline {
+fn refuse_inline(
+    path: &Path,
+    document: &toml_edit::Document<&str>,
+    kind: EntryKind,
+) -> Result<(), CommandError> {
+    if document.get(kind.table()).is_some_and(Item::is_value) {
         return Err(CommandError::Usage(format!(
             "{}: `{}` is written as an inline array; mirrorguard edits [[{}]] blocks only, so edit this file by hand (or rewrite the array as [[{}]] blocks)",
             path.display(),
@@ -227,6 +226,15 @@ fn refuse_inline(path: &Path, old: &str, kind: EntryKind) -> Result<(), CommandE
         )));
     }
     Ok(())
+}
+
+/// The file's document with spans (it has passed the allowlist checker, so it parses).
+fn document_of<'t>(
+    path: &Path,
+    text: &'t str,
+) -> Result<toml_edit::Document<&'t str>, CommandError> {
+    toml_edit::Document::parse(text)
+        .map_err(|e| CommandError::Usage(format!("{}: {e}", path.display())))
 }
 
 /// The UTF-8 byte-order mark at the start of the text, if any: never cut.

@@ -720,6 +720,26 @@ fn the_demo_correlates_its_logs_with_its_estate() {
         .is_some_and(|i| i.len() == 3));
 }
 
+/// The pipeline role as a principal, and the IDS interface (not the `tmt-…` in front of it) as
+/// the approved destination.
+const PIPELINE_AND_IDS_INTERFACE: &str = r#"
+[[principals]]
+provider = "aws"
+actor    = "arn:aws:iam::111122223333:role/netvis-terraform"
+owner    = "platform@example.com"
+ticket   = "SEC-77"
+reason   = "network-visibility Terraform pipeline"
+expires  = 2027-01-31
+
+[[targets]]
+provider = "aws"
+target   = "eni-0fedcba987654321f"
+owner    = "netsec@example.com"
+ticket   = "SEC-78"
+reason   = "IDS"
+expires  = 2027-01-31
+"#;
+
 /// One account, one region, one session to an IDS interface behind `tmt-…a1`.
 const ONE_SESSION_WORLD: &str = r#"
 [[aws.accounts]]
@@ -849,25 +869,7 @@ fn a_session_pointed_at_a_target_older_than_the_logs_is_decided_by_what_the_inve
     use crate::support::{scan, TestCloud};
     let cloud = TestCloud::start(ONE_SESSION_WORLD);
     // The allowlist approves the IDS interface, not the `tmt-…` in front of it.
-    let (home, allowlist) = home_with_allowlist(
-        r#"
-[[principals]]
-provider = "aws"
-actor    = "arn:aws:iam::111122223333:role/netvis-terraform"
-owner    = "platform@example.com"
-ticket   = "SEC-77"
-reason   = "network-visibility Terraform pipeline"
-expires  = 2027-01-31
-
-[[targets]]
-provider = "aws"
-target   = "eni-0fedcba987654321f"
-owner    = "netsec@example.com"
-ticket   = "SEC-78"
-reason   = "IDS"
-expires  = 2027-01-31
-"#,
-    );
+    let (home, allowlist) = home_with_allowlist(PIPELINE_AND_IDS_INTERFACE);
     let allowlist = allowlist.display().to_string();
     // The target was created before the logs begin; the pipeline's session points at it.
     let (_dir, log) = log_file(&[create_session(
@@ -1118,25 +1120,7 @@ type = "network-interface"
 resource = "eni-0fedcba987654321f"
 "#,
     );
-    let (home, allowlist) = home_with_allowlist(
-        r#"
-[[principals]]
-provider = "aws"
-actor    = "arn:aws:iam::111122223333:role/netvis-terraform"
-owner    = "platform@example.com"
-ticket   = "SEC-77"
-reason   = "network-visibility Terraform pipeline"
-expires  = 2027-01-31
-
-[[targets]]
-provider = "aws"
-target   = "eni-0fedcba987654321f"
-owner    = "netsec@example.com"
-ticket   = "SEC-78"
-reason   = "IDS"
-expires  = 2027-01-31
-"#,
-    );
+    let (home, allowlist) = home_with_allowlist(PIPELINE_AND_IDS_INTERFACE);
     let (_dir, log) = log_file(&[
         create_session(
             "netvis-terraform",

@@ -400,11 +400,19 @@ pub fn read_stream(reader: impl std::io::Read, summary: &mut InputSummary) -> Ve
     }
 }
 
+/// The prefilter over [`CANDIDATE_WORDS`], built once for every input of the run.
+fn candidate_finder() -> &'static aho_corasick::AhoCorasick {
+    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    FINDER.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(CANDIDATE_WORDS)
+            .expect("fixed patterns build")
+    })
+}
+
 fn split_records(reader: impl std::io::Read, summary: &mut InputSummary) -> Vec<Observed> {
-    let finder = aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(CANDIDATE_WORDS)
-        .expect("fixed patterns build");
+    let finder = candidate_finder();
     let mut observed = Vec::new();
     // The first record of a known format tells the input's format; until one has been read,
     // every record is parsed (a header object, a damaged first line, do not decide it).
