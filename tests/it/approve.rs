@@ -548,18 +548,22 @@ fn an_approval_from_a_scan_report_makes_the_next_scan_clean() {
     let allowlist = allowlist.display().to_string();
     let report = home.path().join("scan.json");
     let report_arg = report.display().to_string();
-    let first = scan(
-        &cloud,
-        home.path(),
-        &[
-            "--allowlist",
-            &allowlist,
-            "--format",
-            "json",
-            "--output",
-            &report_arg,
-        ],
-    );
+    // A JSON scan with `allowlist`, saved to `output`.
+    let saved_scan = |output: &str| {
+        scan(
+            &cloud,
+            home.path(),
+            &[
+                "--allowlist",
+                &allowlist,
+                "--format",
+                "json",
+                "--output",
+                output,
+            ],
+        )
+    };
+    let first = saved_scan(&report_arg);
     assert_eq!(first.code, 1, "{}", first.stderr);
     let run = approve(
         home.path(),
@@ -648,18 +652,7 @@ fn an_approval_from_a_scan_report_makes_the_next_scan_clean() {
     );
     assert_eq!(extra.code, 0, "{}", extra.stderr);
     let fresh = home.path().join("fresh.json").display().to_string();
-    let third = scan(
-        &cloud,
-        home.path(),
-        &[
-            "--allowlist",
-            &allowlist,
-            "--format",
-            "json",
-            "--output",
-            &fresh,
-        ],
-    );
+    let third = saved_scan(&fresh);
     assert_eq!(third.code, 0, "{}", third.stderr);
     let check = mirrorguard(
         home.path(),
