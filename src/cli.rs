@@ -9,7 +9,7 @@ use crate::providers::azure::{AzureAuth, AzureSettings};
 use crate::providers::gcp::{GcpAuth, GcpSettings};
 use crate::providers::{Tuning, DEFAULT_CONCURRENCY};
 use crate::report::Format;
-use crate::scan::{AllowlistSource, ScanRequest};
+use crate::scan::{AllowlistSource, CloudSelection, ScanRequest};
 use crate::timefmt::{parse_duration, parse_instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -169,8 +169,16 @@ fn parse_time_bound(text: &str) -> Result<TimeBound, String> {
 pub struct AuditArgs {
     /// Log files and directories (walked recursively; `.gz` and plain), or `-` for standard
     /// input. The format of each file is detected.
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH", required_unless_present = "live")]
     pub paths: Vec<String>,
+
+    /// Read the providers' audit logs live (CloudTrail LookupEvents, the Azure Activity Log,
+    /// GCP Cloud Logging) for every scope a scan would cover, over --since (default 24h).
+    #[arg(long)]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 
     /// The allowlist whose [[principals]] and [[engagements]] sanction changes.
     #[arg(long, value_name = "PATH", default_value = "allowlist.toml")]
@@ -204,7 +212,18 @@ impl AuditArgs {
             RuleArg::Seed => RuleChoice::Seed,
         };
         let workers = self.jobs.map_or_else(default_workers, |n| n as usize);
+        let live = if self.live {
+            Some(self.cloud.selection(false)?)
+        } else {
+            if let Some(flag) = self.cloud.cloud_flag_given() {
+                return Err(format!(
+                    "{flag} selects what live logs to read; it needs --live"
+                ));
+            }
+            None
+        };
         Ok(AuditRequest {
+            live,
             paths: self.paths,
             allowlist: AllowlistSource::File(self.allowlist),
             format: self.report.format(),
@@ -405,23 +424,14 @@ pub enum ColorArg {
     Never,
 }
 
+/// Which clouds, scopes and credentials a command reaches, and how politely: shared by `scan`
+/// and `audit --live`, so the live logs are read for exactly the scopes a scan would list.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct CloudArgs {
     /// Providers to scan, comma-separated: aws, azure, gcp (default: all three clouds; network
     /// is not available yet).
     #[arg(long = "provider", alias = "providers", value_delimiter = ',', value_parser = parse_provider)]
     pub providers: Vec<Provider>,
-
-    /// The allowlist of approved mirror destinations.
-    #[arg(long, value_name = "PATH")]
-    pub allowlist: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub report: ReportArgs,
-
-    /// Scan the bundled demo estate on an in-process mock cloud (no credentials, no network).
-    #[arg(long)]
-    pub demo: bool,
 
     /// AWS regions to scan, comma-separated (default: every region enabled for the account).
     #[arg(
@@ -497,6 +507,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
     pub gcp_endpoint: Option<String>,
 
+    /// GCP Cloud Logging base URL for the live audit source [env:
+    /// MIRRORGUARD_GCP_LOGGING_ENDPOINT; ignored by --demo].
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
+    pub gcp_logging_endpoint: Option<String>,
+
     /// Timeout for each attempt of one API call.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -522,11 +537,37 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 1000, hide = true)]
     pub max_pages: usize,
 
+    /// CloudTrail LookupEvents calls per second per account and region (AWS allows 2).
+    #[arg(long, default_value_t = crate::audit::live::DEFAULT_CLOUDTRAIL_RATE, hide = true)]
+    pub cloudtrail_rate: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The allowlist of approved mirror destinations.
+    #[arg(long, value_name = "PATH")]
+    pub allowlist: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Scan the bundled demo estate on an in-process mock cloud (no credentials, no network).
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+
     /// Audit logs to check with the scan and correlate with the inventory (who created each
     /// mirror, mirrors created and deleted between scans, retargeted mirrors). Files or
     /// directories; repeat the flag for several.
     #[arg(long = "audit", value_name = "PATH")]
     pub audit: Vec<String>,
+
+    /// Also read the providers' audit logs live (CloudTrail LookupEvents, the Azure Activity
+    /// Log, GCP Cloud Logging) for every scope the scan covers, over --since (default 24h).
+    #[arg(long)]
+    pub audit_live: bool,
 
     #[command(flatten)]
     pub window: AuditWindowArgs,
@@ -601,15 +642,44 @@ fn parse_provider(text: &str) -> Result<Provider, String> {
         .ok_or_else(|| format!("unknown provider {text:?} (expected aws, azure, gcp or network)"))
 }
 
-impl ScanArgs {
-    /// The plain request the library runs. `color_by_default` is what `--color auto` means
-    /// here (a terminal without `NO_COLOR`), which only the binary can tell. The endpoint
-    /// variables are read here, not by clap, so that `--demo` ignores them entirely (an
-    /// ambient value, even a broken one, must not reach or break the demo); a broken one is a
-    /// usage error otherwise.
-    pub fn into_request(self, color_by_default: bool) -> Result<ScanRequest, String> {
+impl CloudArgs {
+    /// The first scope or endpoint flag given, if any (they mean nothing to an audit of files).
+    fn cloud_flag_given(&self) -> Option<&'static str> {
+        [
+            (!self.providers.is_empty(), "--provider"),
+            (!self.aws_regions.is_empty(), "--aws-regions"),
+            (self.aws_profile.is_some(), "--aws-profile"),
+            (self.aws_endpoint.is_some(), "--aws-endpoint"),
+            (
+                !self.azure_subscriptions.is_empty(),
+                "--azure-subscriptions",
+            ),
+            (
+                !self.azure_exclude_subscriptions.is_empty(),
+                "--azure-exclude-subscriptions",
+            ),
+            (self.azure_endpoint.is_some(), "--azure-endpoint"),
+            (!self.gcp_projects.is_empty(), "--gcp-projects"),
+            (
+                !self.gcp_exclude_projects.is_empty(),
+                "--gcp-exclude-projects",
+            ),
+            (self.gcp_endpoint.is_some(), "--gcp-endpoint"),
+            (
+                self.gcp_logging_endpoint.is_some(),
+                "--gcp-logging-endpoint",
+            ),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// The clouds and settings these flags select. The endpoint variables are read here, not
+    /// by clap, so that `--demo` ignores them entirely (an ambient value, even a broken one,
+    /// must not reach or break the demo); a broken one is a usage error otherwise.
+    pub fn selection(self, demo: bool) -> Result<CloudSelection, String> {
         let from_env = |flag: Option<String>, variable: &str| -> Result<Option<String>, String> {
-            if flag.is_some() || self.demo {
+            if flag.is_some() || demo {
                 return Ok(flag);
             }
             match std::env::var(variable) {
@@ -621,27 +691,15 @@ impl ScanArgs {
         };
         let azure_endpoint = from_env(self.azure_endpoint.clone(), "MIRRORGUARD_AZURE_ENDPOINT")?;
         let gcp_endpoint = from_env(self.gcp_endpoint.clone(), "MIRRORGUARD_GCP_ENDPOINT")?;
-        let color = self.report.color(color_by_default);
-        // Durations in --since/--until count back from the pinned clock when there is one.
-        let audit_now = self
-            .now
-            .or_else(|| self.demo.then(crate::demo::now))
-            .unwrap_or_else(OffsetDateTime::now_utc);
-        let allowlist = match (self.allowlist, self.demo) {
-            (Some(path), _) => AllowlistSource::File(path),
-            (None, true) => AllowlistSource::Builtin,
-            (None, false) => AllowlistSource::File(PathBuf::from("allowlist.toml")),
-        };
-        let audit = self
-            .window
-            .settings(RuleChoice::Corrected, default_workers(), audit_now)?;
-        Ok(ScanRequest {
-            format: self.report.format(),
+        let gcp_logging_endpoint = from_env(
+            self.gcp_logging_endpoint.clone(),
+            "MIRRORGUARD_GCP_LOGGING_ENDPOINT",
+        )?;
+        if !(self.cloudtrail_rate.is_finite() && self.cloudtrail_rate > 0.0) {
+            return Err("--cloudtrail-rate must be a positive number of calls per second".into());
+        }
+        Ok(CloudSelection {
             providers: self.providers,
-            allowlist,
-            output: self.report.output,
-            color,
-            demo: self.demo,
             aws: AwsSettings {
                 auth: AwsAuth::Environment {
                     profile: self.aws_profile,
@@ -660,6 +718,7 @@ impl ScanArgs {
             gcp: GcpSettings {
                 auth: GcpAuth::ApplicationDefault,
                 endpoint: gcp_endpoint,
+                logging_endpoint: gcp_logging_endpoint,
                 projects: self.gcp_projects,
                 exclude: self.gcp_exclude_projects,
             },
@@ -671,8 +730,39 @@ impl ScanArgs {
                 concurrency: self.concurrency as usize,
                 deadline: self.deadline,
             },
+            cloudtrail_rate: self.cloudtrail_rate,
+        })
+    }
+}
+
+impl ScanArgs {
+    /// The plain request the library runs. `color_by_default` is what `--color auto` means
+    /// here (a terminal without `NO_COLOR`), which only the binary can tell.
+    pub fn into_request(self, color_by_default: bool) -> Result<ScanRequest, String> {
+        let color = self.report.color(color_by_default);
+        // Durations in --since/--until count back from the pinned clock when there is one.
+        let audit_now = self
+            .now
+            .or_else(|| self.demo.then(crate::demo::now))
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        let allowlist = match (self.allowlist, self.demo) {
+            (Some(path), _) => AllowlistSource::File(path),
+            (None, true) => AllowlistSource::Builtin,
+            (None, false) => AllowlistSource::File(PathBuf::from("allowlist.toml")),
+        };
+        let audit = self
+            .window
+            .settings(RuleChoice::Corrected, default_workers(), audit_now)?;
+        Ok(ScanRequest {
+            format: self.report.format(),
+            allowlist,
+            output: self.report.output,
+            color,
+            demo: self.demo,
+            cloud: self.cloud.selection(self.demo)?,
             now: self.now,
             audit_paths: self.audit,
+            audit_live: self.audit_live || self.demo,
             audit,
         })
     }

@@ -56,8 +56,12 @@ fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
     let request = args
         .into_request(to_terminal && !no_color)
         .map_err(CommandError::Usage)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Io(format!("cannot start the async runtime: {e}")))?;
     let mut stdout = std::io::stdout().lock();
-    mirrorguard::audit::command::run(request, &mut stdout)
+    runtime.block_on(mirrorguard::audit::command::run(request, &mut stdout))
 }
 
 fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {

@@ -27,25 +27,37 @@ pub enum AllowlistSource {
     Builtin,
 }
 
+/// The clouds a command reaches and how: provider selection, credentials, endpoints and
+/// politeness, shared by `scan` and `audit --live`.
+#[derive(Debug, Clone)]
+pub struct CloudSelection {
+    /// Empty means every available provider.
+    pub providers: Vec<Provider>,
+    pub aws: AwsSettings,
+    pub azure: AzureSettings,
+    pub gcp: GcpSettings,
+    pub tuning: Tuning,
+    /// CloudTrail LookupEvents calls per second per account and region.
+    pub cloudtrail_rate: f64,
+}
+
 /// Everything `scan` needs, free of CLI types.
 #[derive(Debug, Clone)]
 pub struct ScanRequest {
-    /// Empty means every available provider.
-    pub providers: Vec<Provider>,
     pub allowlist: AllowlistSource,
     pub format: Format,
     pub output: Option<PathBuf>,
     pub color: bool,
     pub demo: bool,
-    pub aws: AwsSettings,
-    pub azure: AzureSettings,
-    pub gcp: GcpSettings,
-    pub tuning: Tuning,
+    pub cloud: CloudSelection,
     /// The one clock: `None` means the system time (the demo pins its own).
     pub now: Option<OffsetDateTime>,
     /// Audit logs to check and correlate with the inventory (`--audit PATH…`); the demo
     /// brings its own.
     pub audit_paths: Vec<String>,
+    /// Read the providers' logs live for every scope the scan covers (`--audit-live`; the
+    /// demo always does).
+    pub audit_live: bool,
     /// How those logs are read (window, attempts).
     pub audit: AuditSettings,
 }
@@ -71,72 +83,23 @@ impl std::fmt::Display for CommandError {
 
 /// Runs a scan and writes its report to `stdout` (or `--output`). Returns the exit code.
 pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
-    let deadline_at = request
-        .tuning
-        .deadline
-        .map(|d| std::time::Instant::now() + d);
-    let providers = select_providers(&request.providers)?;
+    let started = std::time::Instant::now();
     let allowlist = load_allowlist(&request.allowlist)?;
-
-    let mut aws = request.aws.clone();
-    let mut azure = request.azure.clone();
-    let mut gcp = request.gcp.clone();
+    let mut cloud = request.cloud.clone();
     let mut now = request.now;
     // The demo's mock must outlive the scan; it stops when dropped at the end of this function.
     let _demo_cloud = if request.demo {
-        let cloud = demo::start_cloud()
+        let mock = demo::start_cloud()
             .await
             .map_err(|e| CommandError::Io(format!("cannot start the demo mock cloud: {e}")))?;
-        aws = AwsSettings {
-            auth: AwsAuth::Static {
-                access_key_id: demo::ACCESS_KEY_ID.to_string(),
-                secret_access_key: demo::SECRET_ACCESS_KEY.to_string(),
-            },
-            endpoint: Some(cloud.endpoint()),
-            regions: request.aws.regions.clone(),
-        };
-        azure = AzureSettings {
-            auth: AzureAuth::ClientSecret {
-                tenant: demo::AZURE_TENANT.to_string(),
-                client_id: demo::AZURE_CLIENT_ID.to_string(),
-                client_secret: demo::AZURE_CLIENT_SECRET.to_string(),
-                authority_host: cloud.endpoint(),
-            },
-            endpoint: Some(cloud.endpoint()),
-            subscriptions: request.azure.subscriptions.clone(),
-            exclude: request.azure.exclude.clone(),
-        };
-        gcp = GcpSettings {
-            auth: GcpAuth::AuthorizedUser {
-                client_id: demo::GCP_CLIENT_ID.to_string(),
-                client_secret: demo::GCP_CLIENT_SECRET.to_string(),
-                refresh_token: demo::GCP_REFRESH_TOKEN.to_string(),
-                token_uri: format!("{}/token", cloud.endpoint()),
-            },
-            endpoint: Some(cloud.endpoint()),
-            projects: if request.gcp.projects.is_empty() {
-                demo::GCP_PROJECTS.iter().map(|p| p.to_string()).collect()
-            } else {
-                request.gcp.projects.clone()
-            },
-            exclude: request.gcp.exclude.clone(),
-        };
+        demo_selection(&mut cloud, &mock.endpoint());
         now = now.or(Some(demo::now()));
-        Some(cloud)
+        Some(mock)
     } else {
         None
     };
     let now = now.unwrap_or_else(OffsetDateTime::now_utc);
-
-    let targets = ScanTargets {
-        providers: providers.clone(),
-        exclusions: exclusions(&allowlist, now, &azure, &gcp),
-        aws,
-        azure,
-        gcp,
-        tuning: request.tuning.clone(),
-        deadline_at,
-    };
+    let targets = scan_targets(&cloud, &allowlist, now, started, false)?;
     // Log inputs are checked before any cloud is called: a typo in a path is a usage error.
     let audit_inputs = if request.demo {
         if !request.audit_paths.is_empty() {
@@ -160,10 +123,30 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         Some((inputs, unreadable))
     };
     let inventory = providers::scan(&targets).await;
+    // The live logs are read for the scopes the inventory reached, and only those: the same
+    // accounts, regions, subscriptions and projects, the same exclusions.
+    let live = if request.audit_live {
+        let query = crate::audit::live::Query {
+            targets: &targets,
+            window: live_window(&request.audit, now),
+            cloudtrail_rate: cloud.cloudtrail_rate,
+        };
+        Some(crate::audit::live::fetch(query, &inventory.coverage, now).await)
+    } else {
+        None
+    };
+    let providers = targets.providers.clone();
     let mut report = posture::evaluate(inventory, &allowlist, &providers, now);
-    if let Some((inputs, unreadable)) = audit_inputs {
-        let audit =
-            crate::audit::command::evaluate(&inputs, unreadable, &request.audit, &allowlist, now);
+    if audit_inputs.is_some() || live.is_some() {
+        let (inputs, unreadable) = audit_inputs.unwrap_or_default();
+        let audit = crate::audit::command::evaluate(
+            &inputs,
+            unreadable,
+            live.unwrap_or_default(),
+            &request.audit,
+            &allowlist,
+            now,
+        );
         crate::audit::correlate::attach(&mut report, audit, &allowlist);
     }
 
@@ -178,6 +161,79 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         stdout,
     )?;
     Ok(report.exit_code())
+}
+
+/// The window the live sources ask for: `--since` (default the last
+/// [`DEFAULT_WINDOW`](crate::audit::live::DEFAULT_WINDOW)) to `--until` (default now).
+pub fn live_window(settings: &AuditSettings, now: OffsetDateTime) -> crate::audit::live::Window {
+    crate::audit::live::Window {
+        since: settings
+            .since
+            .unwrap_or(now - crate::audit::live::DEFAULT_WINDOW),
+        until: settings.until.unwrap_or(now),
+    }
+}
+
+/// Points every provider at the demo's mock cloud with its static credentials, leaving the
+/// user's selections (regions, subscriptions, projects) as they are.
+fn demo_selection(cloud: &mut CloudSelection, endpoint: &str) {
+    cloud.aws = AwsSettings {
+        auth: AwsAuth::Static {
+            access_key_id: demo::ACCESS_KEY_ID.to_string(),
+            secret_access_key: demo::SECRET_ACCESS_KEY.to_string(),
+        },
+        endpoint: Some(endpoint.to_string()),
+        regions: cloud.aws.regions.clone(),
+    };
+    cloud.azure = AzureSettings {
+        auth: AzureAuth::ClientSecret {
+            tenant: demo::AZURE_TENANT.to_string(),
+            client_id: demo::AZURE_CLIENT_ID.to_string(),
+            client_secret: demo::AZURE_CLIENT_SECRET.to_string(),
+            authority_host: endpoint.to_string(),
+        },
+        endpoint: Some(endpoint.to_string()),
+        subscriptions: cloud.azure.subscriptions.clone(),
+        exclude: cloud.azure.exclude.clone(),
+    };
+    cloud.gcp = GcpSettings {
+        auth: GcpAuth::AuthorizedUser {
+            client_id: demo::GCP_CLIENT_ID.to_string(),
+            client_secret: demo::GCP_CLIENT_SECRET.to_string(),
+            refresh_token: demo::GCP_REFRESH_TOKEN.to_string(),
+            token_uri: format!("{endpoint}/token"),
+        },
+        endpoint: Some(endpoint.to_string()),
+        logging_endpoint: Some(endpoint.to_string()),
+        projects: if cloud.gcp.projects.is_empty() {
+            demo::GCP_PROJECTS.iter().map(|p| p.to_string()).collect()
+        } else {
+            cloud.gcp.projects.clone()
+        },
+        exclude: cloud.gcp.exclude.clone(),
+    };
+}
+
+/// What the provider adapters are given: the selected providers, their settings, the
+/// exclusions the allowlist and the flags acknowledge, and the deadline counted from
+/// `started`. `discover_only` stops each adapter once it knows its scopes.
+pub fn scan_targets(
+    cloud: &CloudSelection,
+    allowlist: &Allowlist,
+    now: OffsetDateTime,
+    started: std::time::Instant,
+    discover_only: bool,
+) -> Result<ScanTargets, CommandError> {
+    Ok(ScanTargets {
+        providers: select_providers(&cloud.providers)?,
+        exclusions: exclusions(allowlist, now, &cloud.azure, &cloud.gcp),
+        aws: cloud.aws.clone(),
+        azure: cloud.azure.clone(),
+        gcp: cloud.gcp.clone(),
+        tuning: cloud.tuning.clone(),
+        deadline_at: cloud.tuning.deadline.map(|d| started + d),
+        discover_only,
+    })
 }
 
 /// Writes a rendered report to `output` (atomically) or to `stdout`. The whole report is

@@ -46,6 +46,14 @@ pub fn parse_instant(text: &str) -> Result<OffsetDateTime, String> {
         .map_err(|_| format!("{text:?} is not a date (2027-06-30) or an RFC 3339 date-time"))
 }
 
+/// An instant as RFC 3339 in UTC, whole seconds when it has no fraction.
+pub fn rfc3339(instant: OffsetDateTime) -> String {
+    instant
+        .to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| instant.unix_timestamp().to_string())
+}
+
 /// Serialises an optional instant as RFC 3339 in UTC (`null` when absent), for JSON reports.
 pub fn serialize_rfc3339_opt<S: serde::Serializer>(
     instant: &Option<OffsetDateTime>,

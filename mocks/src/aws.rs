@@ -1,7 +1,8 @@
 //! EC2 and STS over the AWS Query protocol, as aws-sdk-ec2 and aws-sdk-sts speak it:
 //! form-encoded `POST /`, the region and access key taken from the SigV4 credential scope, XML
 //! responses in the services' own namespaces, `nextToken` pagination, and EC2's error envelope
-//! (`<Response><Errors><Error>…`) with the HTTP status the real service uses.
+//! (`<Response><Errors><Error>…`) with the HTTP status the real service uses. A `POST /` that
+//! carries `X-Amz-Target` is awsJson, not Query: it goes to [`crate::cloudtrail`].
 
 use crate::world::{AwsAccount, AwsFilterRule, FaultKind};
 use crate::{MockState, RequestRecord};
@@ -18,13 +19,13 @@ const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const LOOP_TOKEN: &str = "AAEAAfOqUFCsvWAoLNjPxTuzPdm2Slt8L3ZeRFhWXsWiNt4xEhkyLzz4C1ZEZ";
 
 /// What the SigV4 `Authorization` header says about the caller.
-struct CredentialScope {
-    access_key: String,
-    region: String,
-    service: String,
+pub(crate) struct CredentialScope {
+    pub(crate) access_key: String,
+    pub(crate) region: String,
+    pub(crate) service: String,
 }
 
-fn credential_scope(headers: &HeaderMap) -> Option<CredentialScope> {
+pub(crate) fn credential_scope(headers: &HeaderMap) -> Option<CredentialScope> {
     let auth = headers.get("authorization")?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?.split(',').next()?;
     let mut parts = credential.trim().split('/');
@@ -93,12 +94,17 @@ fn xml_ok(body: String) -> Response {
         .into_response()
 }
 
-/// The single Query-protocol entry point: EC2 and STS share `POST /` and differ by `Action`.
+/// The single `POST /` entry point: an `X-Amz-Target` header marks an awsJson request
+/// (CloudTrail); otherwise it is the Query protocol, where EC2 and STS differ by `Action`.
 pub async fn handle_query(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(target) = headers.get("x-amz-target") {
+        let target = target.to_str().unwrap_or_default().to_string();
+        return crate::cloudtrail::handle(&state, &headers, &target, &body).await;
+    }
     let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let param = |name: &str| {
         params
@@ -330,7 +336,7 @@ pub async fn handle_query(
     }
 }
 
-fn find_account<'a>(state: &'a MockState, access_key: &str) -> Option<&'a AwsAccount> {
+pub(crate) fn find_account<'a>(state: &'a MockState, access_key: &str) -> Option<&'a AwsAccount> {
     let accounts = &state.world.aws.accounts;
     accounts
         .iter()

@@ -4,7 +4,9 @@
 //! `POST /{tenant}/oauth2/v2.0/token` that mints a JWT, bearer-authenticated ARM `GET`s with
 //! `{"value":[…],"nextLink":…}` pages whose `nextLink` is an absolute URL back to this server
 //! (the SDK replaces its whole URL with it), and ARM's `{"error":{"code","message"}}` envelope
-//! with the status codes and headers ARM uses.
+//! with the status codes and headers ARM uses. The Activity Log
+//! (`…/providers/Microsoft.Insights/eventtypes/management/values`) goes through the same
+//! authentication, fault and subscription checks here before [`crate::activity_log`] serves it.
 //!
 //! Tokens are checked statelessly: the signature segment is a digest of the header and payload
 //! only this mock computes, so any token it minted (even by another instance) is accepted and a
@@ -29,12 +31,14 @@ const JWT_HEADER: &str = r#"{"typ":"JWT","alg":"RS256"}"#;
 /// The `$skiptoken` of the `token-loop` fault: it always leads back to the first page.
 const LOOP_SKIPTOKEN: &str = "loop";
 
-/// The three ARM listings the scanner makes; each is also a fault `action`.
+/// The ARM listings the scanner makes (the three inventory listings and the Activity Log);
+/// each is also a fault `action`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Listing {
     Subscriptions,
     Taps,
     Nics,
+    ActivityLogs,
 }
 
 impl Listing {
@@ -43,6 +47,15 @@ impl Listing {
             Listing::Subscriptions => "subscriptions",
             Listing::Taps => "virtualNetworkTaps",
             Listing::Nics => "networkInterfaces",
+            Listing::ActivityLogs => "activityLogs",
+        }
+    }
+
+    /// The `service` of the request log: the Activity Log is Azure Monitor's, behind ARM.
+    fn service(self) -> &'static str {
+        match self {
+            Listing::ActivityLogs => "monitor",
+            _ => "arm",
         }
     }
 
@@ -52,6 +65,7 @@ impl Listing {
             Listing::Subscriptions => "Microsoft.Resources/subscriptions/read",
             Listing::Taps => "Microsoft.Network/virtualNetworkTaps/read",
             Listing::Nics => "Microsoft.Network/networkInterfaces/read",
+            Listing::ActivityLogs => "Microsoft.Insights/eventtypes/values/read",
         }
     }
 
@@ -61,6 +75,9 @@ impl Listing {
             Listing::Subscriptions => r#"{"value":[{"id":"/subscriptions/"#,
             Listing::Taps => r#"{"value":[{"name":"vtap1","id":"/subscriptions/"#,
             Listing::Nics => r#"{"value":[{"name":"nic1","id":"/subscriptions/"#,
+            Listing::ActivityLogs => {
+                r#"{"value":[{"authorization":{"action":"Microsoft.Network/virtualNetworkTaps/wr"#
+            }
         }
     }
 }
@@ -74,13 +91,13 @@ fn request_id() -> String {
     ))
 }
 
-fn arm_json(status: StatusCode, extra: &[(&str, String)], body: String) -> Response {
+pub(crate) fn arm_json(status: StatusCode, extra: &[(&str, String)], body: String) -> Response {
     let mut headers = vec![("x-ms-request-id", request_id())];
     headers.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     json_response(status, ARM_CONTENT_TYPE, &headers, body)
 }
 
-fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
     arm_error_with(status, &[], code, message)
 }
 
@@ -346,6 +363,19 @@ pub async fn network_interfaces(
     list(&state, Listing::Nics, sub, &uri, query, &headers).await
 }
 
+/// `GET /subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values`: the
+/// Activity Log, served by [`crate::activity_log`] after the ARM checks every listing shares.
+pub async fn activity_logs(
+    State(state): State<Arc<MockState>>,
+    Path(subscription): Path<String>,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let sub = Some(subscription.as_str());
+    list(&state, Listing::ActivityLogs, sub, &uri, query, &headers).await
+}
+
 /// The shared flow of every ARM listing: record, authenticate, inject faults, resolve the
 /// subscription, then serve one page.
 async fn list(
@@ -371,7 +401,7 @@ async fn list(
         .unwrap_or_default();
     // Recorded before authentication so tests can see requests that carried no token.
     state.record(RequestRecord {
-        service: "arm".to_string(),
+        service: listing.service().to_string(),
         action: listing.action().to_string(),
         account: account.clone(),
         region: String::new(),
@@ -477,6 +507,15 @@ async fn list(
         }
     }
 
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    if let (Listing::ActivityLogs, Some(sub)) = (listing, known) {
+        let base = format!("http://{host}{}", uri.path());
+        return crate::activity_log::page(state, sub, &params, api_version, &base, token_loop);
+    }
+
     let (offset, looped) = match param(&params, "$skiptoken") {
         None | Some("") => (0, false),
         Some(LOOP_SKIPTOKEN) => (0, true),
@@ -491,10 +530,6 @@ async fn list(
             }
         },
     };
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
     let link_to = |skiptoken: &str| {
         let api_version: String = form_urlencoded::byte_serialize(api_version.as_bytes()).collect();
         format!(
@@ -527,7 +562,14 @@ async fn list(
                 .collect();
             page.render(&nics, |n| nic_json(n, &sub.id))
         }
-        (_, None) => unreachable!("per-subscription listings returned 404 above"),
+        // Per-subscription listings returned 404 above, and the Activity Log was served.
+        (_, None) | (Listing::ActivityLogs, _) => {
+            return arm_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "An error has occurred.",
+            )
+        }
     };
     let mut body = json!({ "value": items });
     if token_loop || looped {

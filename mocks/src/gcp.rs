@@ -25,8 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const CONTENT_TYPE: &str = "application/json; charset=UTF-8";
-const COMPUTE: &str = "https://www.googleapis.com/compute/v1/";
-/// The real API's creation timestamps are RFC 3339 in Pacific time.
+pub(crate) const COMPUTE: &str = "https://www.googleapis.com/compute/v1/";
+/// The real API's creation timestamps are RFC 3339 in Pacific time; this one stands in for a
+/// mirroring without `created_at`.
 const CREATED: &str = "2026-10-01T09:00:00.000-07:00";
 /// What the `token-loop` fault hands out, and what leads back to the first page.
 const LOOP_PAGE: &str = "loop";
@@ -294,6 +295,42 @@ pub async fn firewall_policies(
     aggregated_list(&state, Listing::FirewallPolicies, &project, query, &headers).await
 }
 
+/// Whether the request carries a bearer token (any: the mock's GCP tokens are opaque).
+pub(crate) fn has_bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+        })
+}
+
+/// Google's answer to a request without credentials.
+pub(crate) fn unauthenticated() -> Response {
+    let body = json!({"error": {
+        "code": 401,
+        "message": "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        "errors": [{
+            "message": "Login Required.",
+            "domain": "global",
+            "reason": "required",
+            "location": "Authorization",
+            "locationType": "header",
+        }],
+        "status": "UNAUTHENTICATED",
+    }});
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        CONTENT_TYPE,
+        &[(
+            "www-authenticate",
+            "Bearer realm=\"https://accounts.google.com/\"".to_string(),
+        )],
+        body.to_string(),
+    )
+}
+
 /// The shared flow of both aggregated lists: record, authenticate, inject faults, resolve the
 /// project, then serve one page of slots.
 async fn aggregated_list(
@@ -313,35 +350,8 @@ async fn aggregated_list(
         params: params.clone(),
     });
 
-    let has_bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, token)| {
-            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
-        });
-    if !has_bearer {
-        let body = json!({"error": {
-            "code": 401,
-            "message": "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-            "errors": [{
-                "message": "Login Required.",
-                "domain": "global",
-                "reason": "required",
-                "location": "Authorization",
-                "locationType": "header",
-            }],
-            "status": "UNAUTHENTICATED",
-        }});
-        return json_response(
-            StatusCode::UNAUTHORIZED,
-            CONTENT_TYPE,
-            &[(
-                "www-authenticate",
-                "Bearer realm=\"https://accounts.google.com/\"".to_string(),
-            )],
-            body.to_string(),
-        );
+    if !has_bearer(headers) {
+        return unauthenticated();
     }
 
     let mut token_loop = false;
@@ -627,7 +637,7 @@ fn project_number(project: &str) -> u64 {
 
 /// A full resource URL: kept if it already is one, prefixed if it is a `projects/…` path,
 /// otherwise `bare` builds it from a name in the mirroring's own project.
-fn resource_url(value: &str, bare: impl FnOnce(&str) -> String) -> String {
+pub(crate) fn resource_url(value: &str, bare: impl FnOnce(&str) -> String) -> String {
     if value.starts_with("https://") || value.starts_with("http://") {
         value.to_string()
     } else if let Some(path) = value
@@ -701,7 +711,9 @@ fn mirroring_json(m: &GcpMirroring) -> Value {
     let mut value = json!({
         "kind": "compute#packetMirroring",
         "id": m.id.to_string(),
-        "creationTimestamp": CREATED,
+        "creationTimestamp": m
+            .created_at
+            .map_or_else(|| CREATED.to_string(), |t| crate::wire::pacific(t, 3)),
         "name": m.name,
         "selfLink": format!("{region_url}/packetMirrorings/{}", m.name),
         "region": region_url,

@@ -5,18 +5,26 @@
 //!
 //! | Provider | Routes | Module |
 //! |---|---|---|
-//! | AWS EC2 + STS (Query API) | `POST /` | [`aws`] |
+//! | AWS EC2 + STS (Query API) | `POST /` (form body, no `X-Amz-Target`) | [`aws`] |
+//! | AWS CloudTrail LookupEvents (awsJson 1.1) | `POST /` with `X-Amz-Target: CloudTrail_20131101.LookupEvents` | [`cloudtrail`] |
 //! | Azure token (Entra ID v2) | `POST /{tenant}/oauth2/v2.0/token` | [`azure`] |
 //! | Azure Resource Manager | `GET /subscriptions`, `GET /subscriptions/{sub}/providers/Microsoft.Network/{virtualNetworkTaps,networkInterfaces}` | [`azure`] |
+//! | Azure Activity Log | `GET /subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values` | [`activity_log`] (auth, faults: [`azure`]) |
 //! | GCP OAuth token (ADC `token_uri`) | `POST /token` | [`gcp`] |
 //! | GCP Compute | `GET /compute/v1/projects/{project}/aggregated/{packetMirrorings,firewallPolicies}` | [`gcp`] |
+//! | GCP Cloud Logging | `POST /v2/entries:list` | [`logging`] |
 //! | GCE metadata (always "not on GCE") | `GET /computeMetadata/v1/{*rest}` | [`gcp`] |
 //!
 //! The routes do not collide, so one base URL serves as every provider's endpoint override.
+//! The audit APIs serve the world's events ([`World::aws_events`] and its siblings), so one
+//! world file describes both what exists and how it came to be.
 
+pub mod activity_log;
 pub mod aws;
 pub mod azure;
+pub mod cloudtrail;
 pub mod gcp;
+pub mod logging;
 mod wire;
 pub mod world;
 
@@ -24,7 +32,9 @@ pub use world::{FaultKind, World};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// One request as the mock saw it, for tests that assert on what the client sent.
 #[derive(Debug, Clone)]
@@ -43,7 +53,14 @@ pub struct MockState {
     /// (for `throttled N times`); each provider numbers its faults from 0.
     fault_hits: Mutex<HashMap<(&'static str, usize), u32>>,
     requests: Mutex<Vec<RequestRecord>>,
+    /// CloudTrail's per (account, region) token buckets: tokens left and when they were counted.
+    buckets: Mutex<HashMap<(String, String), (f64, Instant)>>,
+    /// Requests the CloudTrail limiter refused (not fault-injected throttling).
+    rate_limited: AtomicUsize,
 }
+
+/// How many requests a CloudTrail bucket holds: the small burst LookupEvents tolerates.
+const BUCKET_CAPACITY: f64 = 2.0;
 
 impl MockState {
     fn new(world: World) -> Self {
@@ -51,6 +68,32 @@ impl MockState {
             world,
             fault_hits: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
+            buckets: Mutex::new(HashMap::new()),
+            rate_limited: AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes a token from the (account, region) bucket, refilled at `settings.cloudtrail_rate`
+    /// per second on a monotonic clock; `false` (and counted) when the bucket is empty.
+    fn take_token(&self, account: &str, region: &str) -> bool {
+        let rate = self.world.settings.cloudtrail_rate;
+        if rate <= 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        let (tokens, counted) = buckets
+            .entry((account.to_string(), region.to_string()))
+            .or_insert((BUCKET_CAPACITY, now));
+        *tokens =
+            (*tokens + now.duration_since(*counted).as_secs_f64() * rate).min(BUCKET_CAPACITY);
+        *counted = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+            false
         }
     }
 
@@ -70,6 +113,14 @@ impl MockState {
 }
 
 /// A running mock cloud. Dropping it stops the server.
+///
+/// | Method | What it gives |
+/// |---|---|
+/// | [`start`](Self::start), [`start_on`](Self::start_on) | a server on an ephemeral (or given) loopback port |
+/// | [`endpoint`](Self::endpoint), [`addr`](Self::addr) | the base URL every endpoint override points at |
+/// | [`world`](Self::world) | the world served; [`World::aws_events`], [`World::azure_events`] and [`World::gcp_events`] count the audit events it holds |
+/// | [`requests`](Self::requests) | every request seen, as [`RequestRecord`]s (`service`/`action`: `cloudtrail`/`LookupEvents`, `monitor`/`activityLogs`, `logging`/`entries.list`, besides the inventory calls) |
+/// | [`rate_limited`](Self::rate_limited) | LookupEvents requests the CloudTrail rate limiter refused |
 pub struct MockCloud {
     addr: SocketAddr,
     state: Arc<MockState>,
@@ -109,6 +160,11 @@ impl MockCloud {
                 "/compute/v1/projects/{project}/aggregated/firewallPolicies",
                 get(gcp::firewall_policies),
             )
+            .route(
+                "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values",
+                get(azure::activity_logs),
+            )
+            .route("/v2/entries:list", post(logging::entries_list))
             .route("/computeMetadata/v1/{*rest}", get(gcp::metadata))
             .with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -138,6 +194,12 @@ impl MockCloud {
     /// The world this mock serves.
     pub fn world(&self) -> &World {
         &self.state.world
+    }
+
+    /// How many CloudTrail LookupEvents requests the rate limiter refused with
+    /// `ThrottlingException` (fault-injected throttling is not counted).
+    pub fn rate_limited(&self) -> usize {
+        self.state.rate_limited.load(Ordering::Relaxed)
     }
 
     /// Every request served so far, in arrival order.

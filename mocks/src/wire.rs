@@ -1,11 +1,15 @@
 //! Small wire-level helpers the JSON providers share: base64url (JWTs, opaque page tokens),
-//! deterministic ids, query-string parsing and fault matching for endpoints that have no
-//! account. Hand-rolled so the mock needs no extra crates (and does not touch the lockfile).
+//! deterministic ids, query-string parsing and percent-encoding, RFC 3339 formatting with a
+//! chosen number of fractional digits (each provider prints its own precision), and fault
+//! matching for endpoints that have no account. Hand-rolled where a crate would touch the
+//! lockfile.
 
 use crate::world::Fault;
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -77,6 +81,119 @@ pub(crate) fn guid(key: &str) -> String {
         ((b >> 48) & 0x3fff) | 0x8000,
         b & 0xffff_ffff_ffff
     )
+}
+
+/// A fixed-width base-36 id (GCP `insertId`s look like `-2rqbleq2c47l`).
+pub(crate) fn base36(key: &str, len: usize) -> String {
+    const DIGITS: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut n =
+        u128::from(mix(fnv64(3, key.as_bytes()))) << 64 | u128::from(fnv64(4, key.as_bytes()));
+    (0..len)
+        .map(|_| {
+            let digit = DIGITS[(n % 36) as usize] as char;
+            n /= 36;
+            digit
+        })
+        .collect()
+}
+
+/// Parses an RFC 3339 date-time (an offset is required, as RFC 3339 says).
+pub(crate) fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
+}
+
+/// `time` as RFC 3339 in UTC with exactly `digits` fractional digits (0: none), the way each
+/// provider prints its own precision (CloudTrail seconds, Azure 100 ns ticks, GCP micro- or
+/// nanoseconds).
+pub(crate) fn rfc3339_utc(time: OffsetDateTime, digits: usize) -> String {
+    format!("{}Z", rfc3339_local(time.to_offset(UtcOffset::UTC), digits))
+}
+
+/// `time` as RFC 3339 in `offset` (`-08:00` style suffix).
+pub(crate) fn rfc3339_at(time: OffsetDateTime, offset: UtcOffset, digits: usize) -> String {
+    let local = time.to_offset(offset);
+    let (h, m, _) = offset.as_hms();
+    let sign = if offset.is_negative() { '-' } else { '+' };
+    format!(
+        "{}{sign}{:02}:{:02}",
+        rfc3339_local(local, digits),
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    )
+}
+
+/// `time` in US Pacific time, as Compute prints creation and operation times: PST (-08:00),
+/// or PDT (-07:00) from the second Sunday of March 10:00 UTC to the first Sunday of November
+/// 09:00 UTC.
+pub(crate) fn pacific(time: OffsetDateTime, digits: usize) -> String {
+    use time::{Month, PrimitiveDateTime, Time, Weekday};
+    let year = time.year();
+    let sunday = |month: Month, nth: u8, hour: u8| {
+        let first = time::Date::from_calendar_date(year, month, 1).ok()?;
+        let ahead = (7 + 6 - first.weekday().number_days_from_monday()) % 7;
+        let day = first.checked_add(time::Duration::days(i64::from(ahead + 7 * (nth - 1))))?;
+        debug_assert_eq!(day.weekday(), Weekday::Sunday);
+        Some(PrimitiveDateTime::new(day, Time::from_hms(hour, 0, 0).ok()?).assume_utc())
+    };
+    let utc = time.to_offset(UtcOffset::UTC);
+    let summer = match (sunday(Month::March, 2, 10), sunday(Month::November, 1, 9)) {
+        (Some(start), Some(end)) => utc >= start && utc < end,
+        _ => false,
+    };
+    let hours = if summer { -7 } else { -8 };
+    let offset = UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC);
+    rfc3339_at(time, offset, digits)
+}
+
+fn rfc3339_local(t: OffsetDateTime, digits: usize) -> String {
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if digits > 0 {
+        let nanos = format!("{:09}", t.nanosecond());
+        out.push('.');
+        out.push_str(&format!("{nanos:0<digits$}")[..digits]);
+    }
+    out
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters: query values built into
+/// links (`$filter`) must survive any client's URL parser, so spaces become `%20`, not `+`.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// An opaque page token for `kind` (one per API) naming an offset into the answer of the query
+/// whose fingerprint is `query`: a token replayed against another query is recognisably wrong.
+pub(crate) fn page_token(kind: &str, offset: usize, query: &str) -> String {
+    let fingerprint = fnv64(5, query.as_bytes());
+    b64url_encode(format!("mirrorguard-mocks/{kind}/{offset}/{fingerprint:016x}").as_bytes())
+}
+
+/// The offset [`page_token`] encoded, if `token` is one of `kind` for this `query`.
+pub(crate) fn page_offset(kind: &str, token: &str, query: &str) -> Option<usize> {
+    let text = String::from_utf8(b64url_decode(token)?).ok()?;
+    let rest = text
+        .strip_prefix("mirrorguard-mocks/")?
+        .strip_prefix(kind)?;
+    let (offset, fingerprint) = rest.strip_prefix('/')?.split_once('/')?;
+    (fingerprint == format!("{:016x}", fnv64(5, query.as_bytes())))
+        .then(|| offset.parse().ok())
+        .flatten()
 }
 
 /// Query parameters in order, percent-decoded.
@@ -225,5 +342,34 @@ mod tests {
         let parts: Vec<_> = g.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
         assert_eq!(&g[14..15], "4");
+    }
+
+    #[test]
+    fn timestamps_print_each_providers_precision() {
+        let t = parse_rfc3339("2026-12-03T09:00:00.123456789+01:00").unwrap();
+        assert_eq!(rfc3339_utc(t, 0), "2026-12-03T08:00:00Z");
+        assert_eq!(rfc3339_utc(t, 7), "2026-12-03T08:00:00.1234567Z");
+        let pst = UtcOffset::from_hms(-8, 0, 0).unwrap();
+        assert_eq!(rfc3339_at(t, pst, 3), "2026-12-03T00:00:00.123-08:00");
+        assert!(parse_rfc3339("2026-12-03T09:00:00").is_none());
+        assert_eq!(pacific(t, 3), "2026-12-03T00:00:00.123-08:00");
+        let summer = parse_rfc3339("2026-07-01T12:00:00Z").unwrap();
+        assert_eq!(pacific(summer, 0), "2026-07-01T05:00:00-07:00");
+        // 2026's switches: 8 March and 1 November.
+        let spring = parse_rfc3339("2026-03-08T10:00:00Z").unwrap();
+        assert_eq!(pacific(spring, 0), "2026-03-08T03:00:00-07:00");
+        let autumn = parse_rfc3339("2026-11-01T09:00:00Z").unwrap();
+        assert_eq!(pacific(autumn, 0), "2026-11-01T01:00:00-08:00");
+    }
+
+    #[test]
+    fn page_tokens_belong_to_their_query() {
+        let token = page_token("ct", 4, "q1");
+        assert_eq!(page_offset("ct", &token, "q1"), Some(4));
+        assert_eq!(page_offset("ct", &token, "q2"), None);
+        assert_eq!(page_offset("az", &token, "q1"), None);
+        assert_eq!(page_offset("ct", "garbage!", "q1"), None);
+        assert_eq!(percent_encode("a b'/$"), "a%20b%27%2F%24");
+        assert_eq!(base36("x", 12).len(), 12);
     }
 }

@@ -1,10 +1,36 @@
 //! The declarative world a mock cloud serves: the estate (accounts, regions, mirroring
-//! resources) and the faults to inject per scope. Worlds are TOML files under `mocks/worlds/`;
-//! unknown keys are rejected so a typo in a test world fails loudly instead of silently
-//! describing a different estate.
+//! resources), the audit-log events the live audit APIs return, and the faults to inject per
+//! scope. Worlds are TOML files under `mocks/worlds/`; unknown keys are rejected so a typo in a
+//! test world fails loudly instead of silently describing a different estate.
+//!
+//! ```toml
+//! [settings]
+//! page_size = 2           # items per page (every listing pages)
+//! cloudtrail_rate = 2.0   # LookupEvents requests/s per account and region; 0 = no limit
+//!
+//! [[aws.sessions]]        # … inventory, see the structs below; sessions, taps and
+//! created_at = "2026-12-03T09:00:00Z"   # mirrorings may carry creation metadata: with both
+//! created_by = "arn:aws:iam::111122223333:role/NetOpsAdmin"   # keys set, a create event
+//!
+//! [[aws.events]]          # CloudTrail (LookupEvents), see [`AwsEvent`]
+//! [[azure.events]]        # Activity Log, see [`AzureEvent`]
+//! [[gcp.events]]          # Cloud Audit Logs Admin Activity (entries.list), see [`GcpEvent`]
+//! ```
+//!
+//! Timestamps are RFC 3339 with an offset, quoted or as bare TOML offset date-times.
+//!
+//! Faults name the API call as `action`: EC2/STS Query actions and `LookupEvents` under
+//! `[[aws.faults]]`; `subscriptions`, `virtualNetworkTaps`, `networkInterfaces`, `activityLogs`
+//! and `token` under `[[azure.faults]]`; `packetMirrorings.aggregatedList`,
+//! `networkFirewallPolicies.aggregatedList`, `entries.list` and `token` under `[[gcp.faults]]`.
+//! A fault without `action` applies to every call of its scope, the audit APIs included.
+//! [`World::aws_events`], [`World::azure_events`] and [`World::gcp_events`] give the events the
+//! mock serves: the explicit ones, then those generated from creation metadata.
 
-use serde::Deserialize;
-use std::collections::BTreeMap;
+use crate::wire::guid;
+use serde::{Deserialize, Deserializer};
+use std::collections::{BTreeMap, HashMap};
+use time::OffsetDateTime;
 
 /// Everything one mock cloud serves.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -27,16 +53,26 @@ pub struct Settings {
     /// exercises pagination.
     #[serde(default = "default_page_size")]
     pub page_size: usize,
+    /// CloudTrail LookupEvents' own limit: requests per second per account and region, a token
+    /// bucket holding 2 (the small burst the real service tolerates). Requests that find it
+    /// empty get `ThrottlingException`. 0 disables the limiter.
+    #[serde(default = "default_cloudtrail_rate")]
+    pub cloudtrail_rate: f64,
 }
 
 fn default_page_size() -> usize {
     2
 }
 
+fn default_cloudtrail_rate() -> f64 {
+    2.0
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             page_size: default_page_size(),
+            cloudtrail_rate: default_cloudtrail_rate(),
         }
     }
 }
@@ -52,6 +88,11 @@ pub struct AwsWorld {
     pub targets: Vec<AwsTarget>,
     #[serde(default)]
     pub filters: Vec<AwsFilter>,
+    /// CloudTrail management events, served by LookupEvents.
+    #[serde(default)]
+    pub events: Vec<AwsEvent>,
+    /// `action` is the Query API action (`DescribeTrafficMirrorSessions`, …,
+    /// `GetCallerIdentity`) or `LookupEvents` (CloudTrail); `region` is the SigV4 region.
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -95,6 +136,13 @@ pub struct AwsSession {
     pub description: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// When the session was created; with `created_by`, CloudTrail holds a successful
+    /// CreateTrafficMirrorSession naming this session's target, source and filter.
+    #[serde(default, deserialize_with = "rfc3339_opt")]
+    pub created_at: Option<OffsetDateTime>,
+    /// The creating principal's ARN (a role ARN renders as an assumed-role session).
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 fn default_session_number() -> i32 {
@@ -155,6 +203,60 @@ pub struct AwsFilterRule {
     pub destination_ports: Option<[i32; 2]>,
 }
 
+/// One CloudTrail management event in an account and region, rendered as the full CloudTrail
+/// record (inside LookupEvents' `CloudTrailEvent` string) in the shape the traffic-mirroring
+/// writes have in real trails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsEvent {
+    pub account: String,
+    pub region: String,
+    /// `eventTime` (CloudTrail keeps whole seconds; a fraction is dropped).
+    #[serde(deserialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
+    /// `eventName`: one of the 11 traffic-mirror writes (rendered with their own request and
+    /// response shapes) or anything else (`Describe*`, `Get*`, `List*` are read-only).
+    pub name: String,
+    /// Who called: a role ARN (`arn:aws:iam::A:role/PATH/NAME`) renders an `AssumedRole`
+    /// identity whose session issuer is that role; a user ARN (`…:user/NAME`) an `IAMUser`;
+    /// `…:root` a `Root`; a bare service name (`cloudformation.amazonaws.com`) an `AWSService`.
+    pub actor: String,
+    /// The assumed-role session name (default `mock-session`).
+    #[serde(default)]
+    pub session: Option<String>,
+    /// The resource the call created, modified or deleted (`tms-…`, `tmt-…`, `tmf-…`,
+    /// `tmfr-…`).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// `TrafficMirrorTargetId` in the request (session calls).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `NetworkInterfaceId` in the request: a session's source, or a network-interface target's
+    /// destination (a `vpce-…` is a Gateway Load Balancer endpoint target).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `TrafficMirrorFilterId` in the request.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// `NetworkLoadBalancerArn` in the request (CreateTrafficMirrorTarget).
+    #[serde(default)]
+    pub load_balancer: Option<String>,
+    /// A refused call: `errorCode` (`Client.UnauthorizedOperation`, `Client.DryRunOperation`
+    /// for a dry run, …), with `errorMessage` and no `responseElements`.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// `errorMessage` (default: the message EC2 gives for the usual codes).
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// `sourceIPAddress` (default `198.51.100.7`).
+    #[serde(default)]
+    pub source_ip: Option<String>,
+    /// `eventID` (default: a GUID derived from the other fields, so it is stable per world;
+    /// [`World::aws_events`] fills it in).
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
 /// Azure Resource Manager and the Microsoft identity platform's token endpoint.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,8 +274,11 @@ pub struct AzureWorld {
     pub taps: Vec<AzureTap>,
     #[serde(default)]
     pub nics: Vec<AzureNic>,
+    /// Activity Log operations, served by `eventtypes/management/values`.
+    #[serde(default)]
+    pub events: Vec<AzureEvent>,
     /// `account` is the subscription id; `action` is `subscriptions`, `virtualNetworkTaps`,
-    /// `networkInterfaces` or `token`; `region` is ignored.
+    /// `networkInterfaces`, `activityLogs` or `token`; `region` is ignored.
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -190,6 +295,7 @@ impl Default for AzureWorld {
             subscriptions: Vec::new(),
             taps: Vec::new(),
             nics: Vec::new(),
+            events: Vec::new(),
             faults: Vec::new(),
         }
     }
@@ -240,6 +346,13 @@ pub struct AzureTap {
     pub destination_port: Option<i64>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// When the vTAP was created; with `created_by`, the Activity Log holds its
+    /// `Microsoft.Network/virtualNetworkTaps/write` (Started and Succeeded/Created).
+    #[serde(default, deserialize_with = "rfc3339_opt")]
+    pub created_at: Option<OffsetDateTime>,
+    /// The creating caller: a UPN, or a service principal's object id.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 impl AzureTap {
@@ -249,6 +362,42 @@ impl AzureTap {
             self.subscription, self.resource_group, self.name
         )
     }
+}
+
+/// One Activity Log operation, rendered as the two REST `EventData` records ARM writes for it:
+/// `Started` one second before `time`, and the final `Succeeded` or `Failed` at `time`, sharing
+/// `correlationId` and `operationId`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureEvent {
+    pub subscription: String,
+    #[serde(deserialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
+    /// `operationName`, kept as written (any case), e.g.
+    /// `Microsoft.Network/virtualNetworkTaps/write`; its provider namespace (before the first
+    /// `/`) is what `resourceProvider eq` filters on.
+    pub operation: String,
+    /// `resourceId`: the full ARM id of the resource operated on.
+    pub resource: String,
+    /// `caller`: a UPN, or a service principal's object id.
+    pub caller: String,
+    /// The `objectidentifier` claim (default: a GUID derived from `caller`, or `caller` itself
+    /// when it is a GUID).
+    #[serde(default)]
+    pub object_id: Option<String>,
+    /// `Succeeded` (default) or `Failed` (a 403, `AuthorizationFailed`).
+    #[serde(default = "default_event_status")]
+    pub status: String,
+    /// The write updated an existing resource: 200 `OK` instead of 201 `Created`.
+    #[serde(default)]
+    pub updated: bool,
+    /// `httpRequest.clientIpAddress` (default `198.51.100.7`).
+    #[serde(default)]
+    pub source_ip: Option<String>,
+}
+
+fn default_event_status() -> String {
+    "Succeeded".to_string()
 }
 
 /// A network interface; `taps` lists the vTAP resource ids its tapConfigurations point at (in
@@ -285,8 +434,12 @@ pub struct GcpWorld {
     pub mirrorings: Vec<GcpMirroring>,
     #[serde(default)]
     pub firewall_policies: Vec<GcpFirewallPolicy>,
+    /// Admin Activity audit-log calls, served by Cloud Logging `entries:list`.
+    #[serde(default)]
+    pub events: Vec<GcpEvent>,
     /// `account` is the project id; `action` is `packetMirrorings.aggregatedList`,
-    /// `networkFirewallPolicies.aggregatedList` or `token`; `region` is ignored.
+    /// `networkFirewallPolicies.aggregatedList`, `entries.list` (Cloud Logging) or `token`;
+    /// `region` is ignored.
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -339,6 +492,41 @@ pub struct GcpMirroring {
     pub priority: u32,
     #[serde(default)]
     pub description: Option<String>,
+    /// `creationTimestamp`; with `created_by`, the Admin Activity log holds its
+    /// `v1.compute.packetMirrorings.insert` (first and last entry) naming the collector.
+    #[serde(default, deserialize_with = "rfc3339_opt")]
+    pub created_at: Option<OffsetDateTime>,
+    /// The creating principal's e-mail address.
+    #[serde(default)]
+    pub created_by: Option<String>,
+}
+
+/// One Admin Activity audit-log call, rendered as Cloud Audit Logs `LogEntry`s: a successful
+/// call is a long-running operation logged twice (its first entry at `time` with the request,
+/// its last 5 seconds later), a failed one a single entry with `status` and severity ERROR.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpEvent {
+    pub project: String,
+    #[serde(deserialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
+    /// `protoPayload.methodName` exactly as given (`v1.compute.packetMirrorings.insert`,
+    /// `beta.compute.networkFirewallPolicies.addPacketMirroringRule`, …).
+    pub method: String,
+    /// `protoPayload.resourceName` (`projects/P/regions/R/packetMirrorings/NAME`).
+    pub resource: String,
+    /// `authenticationInfo.principalEmail`.
+    pub principal: String,
+    /// The request's `collectorIlb.url` (insert and patch): a `projects/…` path, a full URL or
+    /// a forwarding-rule name in the resource's project and region.
+    #[serde(default)]
+    pub collector: Option<String>,
+    /// A failed call: a `google.rpc.Code` name (`PERMISSION_DENIED`, …) or number.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// `requestMetadata.callerIp` (default `198.51.100.7`).
+    #[serde(default)]
+    pub source_ip: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -444,9 +632,326 @@ impl Fault {
     }
 }
 
+/// `google.rpc.Code` names, indexed by code.
+pub(crate) const RPC_CODES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+impl GcpEvent {
+    /// The `google.rpc.Code` of `error`, if the call failed and the code is known.
+    pub fn error_code(&self) -> Option<u32> {
+        let error = self.error.as_deref()?.trim();
+        RPC_CODES
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(error))
+            .map(|n| n as u32)
+            .or_else(|| error.parse().ok().filter(|&n: &u32| n < 17))
+    }
+}
+
+/// The default source IP of every audit event (a documentation address).
+pub const DEFAULT_SOURCE_IP: &str = "198.51.100.7";
+
+/// The keys derived ids are made from, with a repeated key numbered so identical events keep
+/// distinct ids (mirrorguard de-duplicates on event ids, as it must for real double deliveries).
+pub(crate) fn distinct_keys(keys: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    keys.into_iter()
+        .map(|key| {
+            let n = seen.entry(key.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                key
+            } else {
+                format!("{key}#{n}")
+            }
+        })
+        .collect()
+}
+
 impl World {
     /// Parses a world file's text; the error names the line and key that failed.
     pub fn from_toml(text: &str) -> Result<World, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let world: World = toml::from_str(text).map_err(|e| e.to_string())?;
+        world.validate()?;
+        Ok(world)
+    }
+
+    /// Checks what the types cannot: enumerated strings of the audit events.
+    fn validate(&self) -> Result<(), String> {
+        for (n, event) in self.azure.events.iter().enumerate() {
+            if !["Succeeded", "Failed"].contains(&event.status.as_str()) {
+                return Err(format!(
+                    "azure.events[{n}]: status must be \"Succeeded\" or \"Failed\", not {:?}",
+                    event.status
+                ));
+            }
+        }
+        for (n, event) in self.gcp.events.iter().enumerate() {
+            if event.error.is_some() && event.error_code().is_none_or(|c| c == 0) {
+                return Err(format!(
+                    "gcp.events[{n}]: error {:?} is not a failing google.rpc.Code name or number",
+                    event.error.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        if !(self.settings.cloudtrail_rate >= 0.0 && self.settings.cloudtrail_rate.is_finite()) {
+            return Err("settings.cloudtrail_rate must be a finite number >= 0".to_string());
+        }
+        Ok(())
+    }
+
+    /// Every CloudTrail event the mock holds: `aws.events`, then a CreateTrafficMirrorSession
+    /// per session with `created_at` and `created_by`; each with its `id` filled in.
+    pub fn aws_events(&self) -> Vec<AwsEvent> {
+        let generated = self.aws.sessions.iter().filter_map(|s| {
+            Some(AwsEvent {
+                account: s.account.clone(),
+                region: s.region.clone(),
+                time: s.created_at?,
+                name: "CreateTrafficMirrorSession".to_string(),
+                actor: s.created_by.clone()?,
+                session: None,
+                resource: Some(s.id.clone()),
+                target: Some(s.target.clone()),
+                source: Some(s.source.clone()),
+                filter: Some(s.filter.clone()),
+                load_balancer: None,
+                error_code: None,
+                error_message: None,
+                source_ip: None,
+                id: None,
+            })
+        });
+        let mut events: Vec<AwsEvent> = self.aws.events.iter().cloned().chain(generated).collect();
+        let keys = distinct_keys(events.iter().map(|e| {
+            format!(
+                "cloudtrail/{}/{}/{}/{}/{}/{:?}/{:?}/{:?}/{:?}/{:?}/{:?}/{:?}",
+                e.account,
+                e.region,
+                e.time.unix_timestamp(),
+                e.name,
+                e.actor,
+                e.session,
+                e.resource,
+                e.target,
+                e.source,
+                e.filter,
+                e.load_balancer,
+                e.error_code
+            )
+        }));
+        for (event, key) in events.iter_mut().zip(keys) {
+            if event.id.is_none() {
+                event.id = Some(guid(&key));
+            }
+        }
+        events
+    }
+
+    /// Every Activity Log operation the mock holds: `azure.events`, then a successful
+    /// `virtualNetworkTaps/write` per vTAP with `created_at` and `created_by`.
+    pub fn azure_events(&self) -> Vec<AzureEvent> {
+        let generated = self.azure.taps.iter().filter_map(|t| {
+            Some(AzureEvent {
+                subscription: t.subscription.clone(),
+                time: t.created_at?,
+                operation: "Microsoft.Network/virtualNetworkTaps/write".to_string(),
+                resource: t.id(),
+                caller: t.created_by.clone()?,
+                object_id: None,
+                status: default_event_status(),
+                updated: false,
+                source_ip: None,
+            })
+        });
+        self.azure.events.iter().cloned().chain(generated).collect()
+    }
+
+    /// Every Admin Activity call the mock holds: `gcp.events`, then a successful
+    /// `v1.compute.packetMirrorings.insert` per mirroring with `created_at` and `created_by`.
+    pub fn gcp_events(&self) -> Vec<GcpEvent> {
+        let generated = self.gcp.mirrorings.iter().filter_map(|m| {
+            Some(GcpEvent {
+                project: m.project.clone(),
+                time: m.created_at?,
+                method: "v1.compute.packetMirrorings.insert".to_string(),
+                resource: format!(
+                    "projects/{}/regions/{}/packetMirrorings/{}",
+                    m.project, m.region, m.name
+                ),
+                principal: m.created_by.clone()?,
+                collector: Some(m.collector.clone()),
+                error: None,
+                source_ip: None,
+            })
+        });
+        self.gcp.events.iter().cloned().chain(generated).collect()
+    }
+}
+
+/// An RFC 3339 date-time with an offset, written as a TOML string or a bare TOML offset
+/// date-time (both read the same, so either spelling in a world file works).
+fn rfc3339<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDateTime, D::Error> {
+    use serde::de::Error;
+    let text = match toml::Value::deserialize(deserializer)? {
+        toml::Value::String(text) => text,
+        toml::Value::Datetime(datetime) => datetime.to_string(),
+        other => {
+            return Err(D::Error::custom(format!(
+                "expected an RFC 3339 date-time, found a {}",
+                other.type_str()
+            )))
+        }
+    };
+    crate::wire::parse_rfc3339(&text).ok_or_else(|| {
+        D::Error::custom(format!(
+            "{text:?} is not an RFC 3339 date-time with an offset (2026-12-03T09:00:00Z)"
+        ))
+    })
+}
+
+fn rfc3339_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    rfc3339(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_demo_world_parses() {
+        let world = World::from_toml(include_str!("../worlds/demo.toml")).expect("demo world");
+        assert!(!world.aws_events().is_empty());
+    }
+
+    #[test]
+    fn creation_metadata_generates_create_events() {
+        let world = World::from_toml(
+            r#"
+[[aws.sessions]]
+account = "1"
+region = "r"
+id = "tms-1"
+target = "tmt-1"
+filter = "tmf-1"
+source = "eni-1"
+created_at = 2026-12-03T09:00:00+01:00
+created_by = "arn:aws:iam::1:role/Admin"
+[[aws.sessions]]
+account = "1"
+region = "r"
+id = "tms-2"
+target = "tmt-1"
+filter = "tmf-1"
+source = "eni-2"
+created_at = "2026-12-03T09:00:00Z"
+[[aws.events]]
+account = "1"
+region = "r"
+time = "2026-12-03T10:00:00Z"
+name = "DeleteTrafficMirrorSession"
+actor = "arn:aws:iam::1:role/Admin"
+resource = "tms-1"
+[[aws.events]]
+account = "1"
+region = "r"
+time = "2026-12-03T10:00:00Z"
+name = "DeleteTrafficMirrorSession"
+actor = "arn:aws:iam::1:role/Admin"
+resource = "tms-1"
+[[azure.taps]]
+subscription = "s"
+resource_group = "rg"
+name = "t"
+location = "westus"
+created_at = "2026-12-03T09:00:00Z"
+created_by = "a@b.example"
+[[gcp.mirrorings]]
+project = "p"
+region = "r"
+name = "m"
+id = 1
+network = "n"
+collector = "fr"
+created_at = "2026-12-03T09:00:00Z"
+created_by = "a@b.example"
+"#,
+        )
+        .expect("world parses");
+        let aws = world.aws_events();
+        // Two explicit events and one generated: tms-2 has no created_by.
+        assert_eq!(aws.len(), 3);
+        let created = &aws[2];
+        assert_eq!(created.name, "CreateTrafficMirrorSession");
+        assert_eq!(created.time.unix_timestamp(), 1_796_284_800);
+        assert_eq!(
+            (created.target.as_deref(), created.source.as_deref()),
+            (Some("tmt-1"), Some("eni-1"))
+        );
+        // Identical events keep distinct ids.
+        assert_ne!(aws[0].id, aws[1].id);
+        assert_eq!(aws[0].id, world.aws_events()[0].id);
+
+        let azure = world.azure_events();
+        assert_eq!(azure.len(), 1);
+        assert_eq!(
+            azure[0].operation,
+            "Microsoft.Network/virtualNetworkTaps/write"
+        );
+        assert!(azure[0].resource.ends_with("/virtualNetworkTaps/t"));
+        let gcp = world.gcp_events();
+        assert_eq!(gcp[0].method, "v1.compute.packetMirrorings.insert");
+        assert_eq!(gcp[0].resource, "projects/p/regions/r/packetMirrorings/m");
+        assert_eq!(gcp[0].collector.as_deref(), Some("fr"));
+    }
+
+    #[test]
+    fn bad_event_values_are_refused() {
+        for (text, needle) in [
+            (
+                "[[aws.events]]\naccount = \"1\"\nregion = \"r\"\ntime = \"2026-12-03 09:00\"\nname = \"x\"\nactor = \"y\"\n",
+                "RFC 3339",
+            ),
+            (
+                "[[aws.events]]\naccount = \"1\"\nregion = \"r\"\ntime = \"2026-12-03T09:00:00Z\"\nname = \"x\"\nactor = \"y\"\nrequest = 1\n",
+                "unknown field",
+            ),
+            (
+                "[[azure.events]]\nsubscription = \"s\"\ntime = \"2026-12-03T09:00:00Z\"\noperation = \"o\"\nresource = \"r\"\ncaller = \"c\"\nstatus = \"Started\"\n",
+                "status",
+            ),
+            (
+                "[[gcp.events]]\nproject = \"p\"\ntime = \"2026-12-03T09:00:00Z\"\nmethod = \"m\"\nresource = \"r\"\nprincipal = \"x\"\nerror = \"NOPE\"\n",
+                "google.rpc.Code",
+            ),
+            ("[settings]\ncloudtrail_rate = -1.0\n", "cloudtrail_rate"),
+        ] {
+            let error = World::from_toml(text).expect_err(text);
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+        let world = World::from_toml(
+            "[[gcp.events]]\nproject = \"p\"\ntime = \"2026-12-03T09:00:00Z\"\nmethod = \"m\"\nresource = \"r\"\nprincipal = \"x\"\nerror = \"permission_denied\"\n",
+        )
+        .unwrap();
+        assert_eq!(world.gcp.events[0].error_code(), Some(7));
     }
 }

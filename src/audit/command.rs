@@ -2,6 +2,7 @@
 //! decide each against the allowlist, and write the report. Returns the exit code CONTRACTS §6
 //! assigns to `audit`.
 
+use super::live::{AuditCoverageRow, LiveLogs};
 use super::sources::{self, Format, InputSummary};
 use super::{changes, seed, verdict, AuditEvent, AuditVerdict, Outcome, RuleChoice};
 use crate::allowlist::Allowlist;
@@ -19,6 +20,8 @@ use time::OffsetDateTime;
 pub struct AuditRequest {
     /// Files, directories (walked recursively) and `-` for standard input.
     pub paths: Vec<String>,
+    /// Read the providers' logs live too (`--live`): which clouds, scopes and credentials.
+    pub live: Option<crate::scan::CloudSelection>,
     pub allowlist: AllowlistSource,
     pub format: ReportFormat,
     pub output: Option<PathBuf>,
@@ -38,6 +41,8 @@ pub struct AuditReport {
     pub allowlist_path: String,
     pub allowlist_sha256: String,
     pub inputs: Vec<InputSummary>,
+    /// One row per scope the live sources queried (empty without `--live`).
+    pub audit_coverage: Vec<AuditCoverageRow>,
     pub events: Vec<AuditEvent>,
     pub findings: Vec<Finding>,
     pub fail_on_attempts: bool,
@@ -45,18 +50,28 @@ pub struct AuditReport {
 
 impl AuditReport {
     /// CONTRACTS §6: 1 for an unsanctioned successful change (or, with `--fail-on-attempts`,
-    /// an unsanctioned attempt); else 3 when input was lost; else 0.
+    /// an unsanctioned attempt); else 3 when input was lost or a live query left a gap; else
+    /// 0.
     pub fn exit_code(&self) -> u8 {
         let violation = self.events.iter().any(|e| {
             e.verdict == AuditVerdict::Unsanctioned && (is_change(e) || self.fail_on_attempts)
         });
         if violation {
             1
-        } else if self.inputs.iter().any(InputSummary::lost_input) {
+        } else if self.incomplete() {
             3
         } else {
             0
         }
+    }
+}
+
+impl AuditReport {
+    /// Some of what should have been read was not: a file not read whole, or a live query
+    /// that was denied, failed or could not reach back far enough.
+    pub fn incomplete(&self) -> bool {
+        self.inputs.iter().any(InputSummary::lost_input)
+            || self.audit_coverage.iter().any(AuditCoverageRow::is_gap)
     }
 }
 
@@ -65,16 +80,18 @@ pub fn is_change(event: &AuditEvent) -> bool {
     event.outcome == Outcome::Success && !event.dry_run
 }
 
-/// Runs an audit over files and writes its report to `stdout` (or `--output`).
-pub fn run(request: AuditRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
+/// Runs an audit over files and, with `--live`, the providers' logs, and writes its report to
+/// `stdout` (or `--output`).
+pub async fn run(request: AuditRequest, stdout: &mut dyn Write) -> Result<u8, CommandError> {
+    let started = std::time::Instant::now();
     let allowlist = load_allowlist(&request.allowlist)?;
     let now = request.now.unwrap_or_else(OffsetDateTime::now_utc);
-    if request.paths.is_empty() {
+    if request.paths.is_empty() && request.live.is_none() {
         return Err(CommandError::Usage(
-            "no input: name log files or directories, or `-` for standard input".into(),
+            "no input: name log files or directories, `-` for standard input, or --live".into(),
         ));
     }
-    let report = audit(&request, &allowlist, now)?;
+    let report = audit(&request, &allowlist, now, started).await?;
     let mut rendered = Vec::new();
     let written = match request.format {
         ReportFormat::Table => report::audit::write_table(&report, &mut rendered, request.color),
@@ -98,15 +115,31 @@ pub struct AuditSettings {
     pub workers: usize,
 }
 
-/// Reads the inputs the user named and evaluates them: the whole audit without rendering.
-pub fn audit(
+/// Reads the inputs the user named (files, live logs) and evaluates them: the whole audit
+/// without rendering.
+pub async fn audit(
     request: &AuditRequest,
     allowlist: &Allowlist,
     now: OffsetDateTime,
+    started: std::time::Instant,
 ) -> Result<AuditReport, CommandError> {
     sources::check_exist(&request.paths).map_err(CommandError::Usage)?;
     let (inputs, unreadable) = sources::expand(&request.paths);
-    if inputs.is_empty() {
+    let live = match &request.live {
+        None => LiveLogs::default(),
+        Some(cloud) => {
+            // The scopes a scan would list, found the way a scan finds them, but not listed.
+            let targets = crate::scan::scan_targets(cloud, allowlist, now, started, true)?;
+            let discovery = crate::providers::scan(&targets).await;
+            let query = super::live::Query {
+                targets: &targets,
+                window: crate::scan::live_window(&request.settings, now),
+                cloudtrail_rate: cloud.cloudtrail_rate,
+            };
+            super::live::fetch(query, &discovery.coverage, now).await
+        }
+    };
+    if inputs.is_empty() && request.live.is_none() {
         let why = unreadable
             .iter()
             .map(|u| format!("{}: {}", u.path, u.error.as_deref().unwrap_or("unreadable")))
@@ -120,22 +153,27 @@ pub fn audit(
     Ok(evaluate(
         &inputs,
         unreadable,
+        live,
         &request.settings,
         allowlist,
         now,
     ))
 }
 
-/// Reads `inputs` (plus the paths already found unreadable) and evaluates what they hold.
+/// Reads `inputs` (plus the paths already found unreadable), adds what the live sources
+/// fetched, and evaluates it all together: a change whose records are split between a file
+/// and a live query is still one change.
 pub fn evaluate(
     inputs: &[sources::InputPath],
     unreadable: Vec<InputSummary>,
+    live: LiveLogs,
     settings: &AuditSettings,
     allowlist: &Allowlist,
     now: OffsetDateTime,
 ) -> AuditReport {
     let mut summaries = Vec::new();
-    let mut calls = Vec::new();
+    let mut calls = live.calls;
+    let mut audit_coverage = live.coverage;
     for (summary, observed) in sources::read_all(inputs, settings.workers) {
         summaries.push(summary);
         calls.extend(observed);
@@ -190,12 +228,18 @@ pub fn evaluate(
             .copied()
             .unwrap_or(0);
     }
+    for row in &mut audit_coverage {
+        row.matched = matched_per_input
+            .get(row.label.as_str())
+            .copied()
+            .unwrap_or(0);
+    }
     let mut events = match settings.rule {
         RuleChoice::Corrected => changes::corrected(&calls, &created),
         RuleChoice::Seed => changes::seed(&calls, &created),
     };
     verdict::apply(&mut events, allowlist, now);
-    let findings = findings(&events, &summaries);
+    let findings = findings(&events, &summaries, &audit_coverage);
     AuditReport {
         generated_at: now,
         rule: settings.rule,
@@ -204,6 +248,7 @@ pub fn evaluate(
         allowlist_path: allowlist.path.display().to_string(),
         allowlist_sha256: allowlist.sha256.clone(),
         inputs: summaries,
+        audit_coverage,
         events,
         findings,
         fail_on_attempts: settings.fail_on_attempts,
@@ -212,8 +257,12 @@ pub fn evaluate(
 
 /// `unsanctioned-change` for every unsanctioned change, `failed-attempt` for every
 /// unsanctioned failed or DryRun call, `audit-input-incomplete` for every input that was not
-/// read whole.
-pub fn findings(events: &[AuditEvent], inputs: &[InputSummary]) -> Vec<Finding> {
+/// read whole, `audit-coverage-gap` for every live query that left part of the window unread.
+pub fn findings(
+    events: &[AuditEvent],
+    inputs: &[InputSummary],
+    audit_coverage: &[AuditCoverageRow],
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     for event in events
         .iter()
@@ -305,6 +354,36 @@ pub fn findings(events: &[AuditEvent], inputs: &[InputSummary]) -> Vec<Finding> 
                 "{} was not read whole: {}; changes in the lost part are not seen",
                 input.path,
                 problems.join("; ")
+            ),
+        });
+    }
+    for row in audit_coverage.iter().filter(|r| r.is_gap()) {
+        let scope = match (&row.account, &row.region) {
+            (Some(account), Some(region)) => format!("{account}/{region}"),
+            (Some(account), None) => account.clone(),
+            (None, _) => format!("{} (all scopes)", row.provider),
+        };
+        let window = |t: Option<OffsetDateTime>| t.map(crate::timefmt::rfc3339).unwrap_or_default();
+        findings.push(Finding {
+            code: "audit-coverage-gap",
+            severity: Severity::Medium,
+            fingerprint: fingerprint(&format!(
+                "audit-coverage-gap|{}|{}|{}|{}",
+                row.provider,
+                row.account.as_deref().unwrap_or(""),
+                row.region.as_deref().unwrap_or(""),
+                row.source
+            )),
+            provider: Some(row.provider),
+            account: row.account.clone(),
+            region: row.region.clone(),
+            resource: scope.clone(),
+            message: format!(
+                "{} of {scope} from {} to {} was not read ({}); changes in it are not seen",
+                row.source,
+                window(row.since),
+                window(row.until),
+                row.detail.as_deref().unwrap_or("no detail"),
             ),
         });
     }

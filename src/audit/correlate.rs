@@ -227,12 +227,10 @@ impl ScanAudit {
         self.correlation_violation || self.report.exit_code() == 1
     }
 
-    /// Input was lost: a log file unreadable, truncated or with malformed records.
+    /// Input was lost: a log file unreadable, truncated or with malformed records, or a live
+    /// query that left part of the window unread.
     pub fn lost_input(&self) -> bool {
-        self.report
-            .inputs
-            .iter()
-            .any(super::sources::InputSummary::lost_input)
+        self.report.incomplete()
     }
 
     /// What the logs say about one mirror of the inventory.
@@ -288,7 +286,8 @@ pub fn attach(
     }
     if resolved_any {
         super::verdict::apply(&mut audit.events, allowlist, audit.generated_at);
-        audit.findings = super::command::findings(&audit.events, &audit.inputs);
+        audit.findings =
+            super::command::findings(&audit.events, &audit.inputs, &audit.audit_coverage);
     }
     let present: std::collections::BTreeSet<(Provider, String)> = report
         .mirrors

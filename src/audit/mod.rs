@@ -11,6 +11,7 @@
 pub mod changes;
 pub mod command;
 pub mod correlate;
+pub mod live;
 pub mod rule;
 pub mod seed;
 pub mod sources;

@@ -183,6 +183,15 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         }
     }
 
+    if targets.discover_only {
+        for region in to_scan {
+            inventory
+                .coverage
+                .push(super::discovered(scope(&account, &region)));
+        }
+        return inventory;
+    }
+
     let results: Vec<Inventory> = futures::stream::iter(to_scan)
         .map(|region| {
             let sdk_config = &sdk_config;
@@ -217,7 +226,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
 /// and one TLS setup (the SDK would otherwise build both again for each regional client).
 /// Proxies come from `HTTPS_PROXY` / `NO_PROXY` and roots from the system store, as with the
 /// SDK's own default client.
-fn shared_http_client() -> SharedHttpClient {
+pub(crate) fn shared_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
@@ -233,7 +242,7 @@ fn shared_http_client() -> SharedHttpClient {
     })
 }
 
-async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
+pub(crate) async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
     let retry = RetryConfig::standard()
         .with_max_attempts(tuning.max_attempts.max(1))
         .with_initial_backoff(tuning.initial_backoff);
@@ -695,7 +704,7 @@ fn account_row(account: Option<&str>, error: ListingError) -> CoverageRow {
 }
 
 /// Turns an SDK error into a coverage status and a detail that starts with AWS's own code.
-fn classify<E, R>(operation: &str, error: &SdkError<E, R>) -> ListingError
+pub(crate) fn classify<E, R>(operation: &str, error: &SdkError<E, R>) -> ListingError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -218,6 +218,15 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         }
     }
 
+    if targets.discover_only {
+        for subscription in to_scan {
+            inventory
+                .coverage
+                .push(super::discovered(scope_of(&subscription)));
+        }
+        return inventory;
+    }
+
     let listings: Vec<SubscriptionListing> = futures::stream::iter(to_scan)
         .map(|subscription| {
             let network = &network;
@@ -249,7 +258,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
 /// One HTTP client for every Azure call of the run (token and ARM): the per-attempt timeout
 /// lives here, proxies come from `HTTPS_PROXY` / `NO_PROXY` (reqwest's default), and the
 /// system's CA roots are trusted next to the bundled ones so TLS-inspecting proxies work.
-fn http_client(tuning: &Tuning) -> Result<Arc<reqwest::Client>, ListingError> {
+pub(crate) fn http_client(tuning: &Tuning) -> Result<Arc<reqwest::Client>, ListingError> {
     let mut builder = reqwest::Client::builder()
         .timeout(tuning.timeout)
         .connect_timeout(tuning.timeout);
@@ -264,7 +273,7 @@ fn http_client(tuning: &Tuning) -> Result<Arc<reqwest::Client>, ListingError> {
         .map_err(|e| ListingError::failed(format!("ClientError: {e}")))
 }
 
-fn credential(
+pub(crate) fn credential(
     auth: &AzureAuth,
     http: Arc<reqwest::Client>,
 ) -> Result<Arc<dyn TokenCredential>, ListingError> {
@@ -623,7 +632,7 @@ const DENIED_CODES: &[&str] = &[
 
 /// Turns an azure_core error into a coverage status and a detail that starts with Azure's own
 /// error code.
-fn classify(operation: &str, error: &azure_core::Error) -> ListingError {
+pub(crate) fn classify(operation: &str, error: &azure_core::Error) -> ListingError {
     match error.kind() {
         ErrorKind::HttpResponse { status, error_code } => {
             let status = u16::from(*status);

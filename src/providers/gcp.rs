@@ -52,6 +52,9 @@ pub struct GcpSettings {
     pub auth: GcpAuth,
     /// The Compute base URL (default [`PUBLIC_COMPUTE_ENDPOINT`]).
     pub endpoint: Option<String>,
+    /// The Cloud Logging base URL for the live audit source (default
+    /// `https://logging.googleapis.com`).
+    pub logging_endpoint: Option<String>,
     /// Projects to scan; empty means the environment's default project.
     pub projects: Vec<String>,
     /// Projects to leave out (`--gcp-exclude-projects`): reported `excluded`.
@@ -171,6 +174,15 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         }
     }
 
+    if targets.discover_only {
+        for project in to_scan {
+            inventory
+                .coverage
+                .push(super::discovered(scope(&project, None)));
+        }
+        return inventory;
+    }
+
     let listings: Vec<ProjectListing> = futures::stream::iter(to_scan)
         .map(|project| {
             let (mirroring_api, policy_api) = (&mirroring_api, &policy_api);
@@ -202,7 +214,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     inventory
 }
 
-fn build_credentials(
+pub(crate) fn build_credentials(
     auth: &GcpAuth,
 ) -> Result<google_cloud_auth::credentials::Credentials, ListingError> {
     let built = match auth {
@@ -276,7 +288,7 @@ async fn build_clients(
 /// holds those back because a write may have happened; these are read-only list calls, so
 /// retrying them is safe, and CONTRACTS §1 asks for 5xx to fail only after retries.
 #[derive(Debug)]
-struct ListRetryPolicy;
+pub(crate) struct ListRetryPolicy;
 
 impl RetryPolicy for ListRetryPolicy {
     fn on_error(&self, state: &RetryState, error: google_cloud_gax::error::Error) -> RetryResult {
@@ -801,7 +813,7 @@ fn project_row(project: Option<&str>, region: Option<&str>, error: ListingError)
 
 /// Turns a Compute error into a coverage status and a detail that starts with GCP's own status
 /// (`PERMISSION_DENIED`, `RESOURCE_EXHAUSTED`, …) or the HTTP status when the body had none.
-fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingError {
+pub(crate) fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingError {
     if error.is_timeout() {
         return ListingError::failed(format!(
             "Timeout: {operation} did not answer within --timeout"
@@ -875,7 +887,7 @@ fn classify(operation: &str, error: &google_cloud_compute_v1::Error) -> ListingE
 /// What the ADC file (when there is one) says about who the scan runs as and which project is
 /// the default. Read only for the report; google-cloud-auth does the authenticating.
 #[derive(Debug, Default)]
-struct AdcFile {
+pub(crate) struct AdcFile {
     kind: Option<String>,
     email: Option<String>,
     client_id: Option<String>,

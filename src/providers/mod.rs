@@ -63,6 +63,19 @@ pub struct ScanTargets {
     pub exclusions: Vec<ScopeExclusion>,
     /// When the run must end (from `Tuning::deadline`, measured from the start of the run).
     pub deadline_at: Option<Instant>,
+    /// Stop after finding the scopes (credentials, accounts, regions, subscriptions,
+    /// projects): each reachable scope is a `scanned` row with nothing listed. The live audit
+    /// sources use this to query exactly the scopes a scan would list, without listing them.
+    pub discover_only: bool,
+}
+
+/// The coverage row of a scope found by a discover-only run: reachable, nothing listed yet.
+pub(crate) fn discovered(scope: crate::model::Scope) -> crate::model::CoverageRow {
+    crate::model::CoverageRow {
+        scope,
+        status: CoverageStatus::Scanned,
+        detail: None,
+    }
 }
 
 /// An unexpired `[[exclusions]]` entry, reduced to what an adapter needs.

@@ -7,6 +7,7 @@
 use super::inert;
 use super::table::new_table;
 use crate::audit::command::{is_change, AuditCounts, AuditReport};
+use crate::audit::live::AuditCoverageRow;
 use crate::audit::sources::InputSummary;
 use crate::audit::{AuditEvent, AuditVerdict, RuleChoice};
 use crate::model::Provider;
@@ -31,8 +32,8 @@ struct AuditDocument<'a> {
     window: Window,
     allowlist: AllowlistRef<'a>,
     inputs: &'a [InputSummary],
-    /// Live audit sources report their coverage here; file inputs have none.
-    audit_coverage: [(); 0],
+    /// One row per scope a live source queried (`--live`); empty for files alone.
+    audit_coverage: &'a [AuditCoverageRow],
     events: &'a [AuditEvent],
     findings: &'a [Finding],
     summary: Summary,
@@ -67,6 +68,8 @@ struct Summary {
     records: u64,
     malformed: u64,
     inputs_incomplete: usize,
+    /// Live queries that left part of the window unread.
+    audit_gaps: usize,
     by_provider: BTreeMap<Provider, AuditCounts>,
 }
 
@@ -106,7 +109,7 @@ pub fn write_json(report: &AuditReport, out: &mut dyn io::Write) -> io::Result<(
             sha256: &report.allowlist_sha256,
         },
         inputs: &report.inputs,
-        audit_coverage: [],
+        audit_coverage: &report.audit_coverage,
         events: &report.events,
         findings: &report.findings,
         summary: Summary {
@@ -114,6 +117,7 @@ pub fn write_json(report: &AuditReport, out: &mut dyn io::Write) -> io::Result<(
             records: report.inputs.iter().map(|i| i.records).sum(),
             malformed: report.inputs.iter().map(|i| i.malformed).sum(),
             inputs_incomplete: report.inputs.iter().filter(|i| i.lost_input()).count(),
+            audit_gaps: report.audit_coverage.iter().filter(|r| r.is_gap()).count(),
             by_provider,
         },
     };
@@ -123,22 +127,125 @@ pub fn write_json(report: &AuditReport, out: &mut dyn io::Write) -> io::Result<(
 
 /// Writes the audit report as text tables.
 pub fn write_table(report: &AuditReport, out: &mut dyn io::Write, color: bool) -> io::Result<()> {
-    let records: u64 = report.inputs.iter().map(|i| i.records).sum();
     writeln!(
         out,
-        "Audit · rule: {} · {} input{} · {records} record{}",
+        "Audit · rule: {} · {}{}",
         match report.rule {
             RuleChoice::Corrected => "corrected (catalogue)",
             RuleChoice::Seed => "seed (the original Chronicle rule, as written)",
         },
-        report.inputs.len(),
-        if report.inputs.len() == 1 { "" } else { "s" },
-        if records == 1 { "" } else { "s" },
+        sources_line(report),
+        window_text(report.since, report.until)
+            .map(|w| format!(" · {w}"))
+            .unwrap_or_default(),
     )?;
     write_events(&report.events, out, color)?;
     write_incomplete_inputs(&report.inputs, out, color)?;
+    write_audit_coverage(&report.audit_coverage, out, color)?;
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report))
+}
+
+/// `2 inputs · 120 records` and, with live sources, `· live: 6 scopes queried, 14 calls`.
+pub fn sources_line(report: &AuditReport) -> String {
+    let records: u64 = report.inputs.iter().map(|i| i.records).sum();
+    let mut line = String::new();
+    if !report.inputs.is_empty() || report.audit_coverage.is_empty() {
+        line = format!(
+            "{} input{} · {records} record{}",
+            report.inputs.len(),
+            if report.inputs.len() == 1 { "" } else { "s" },
+            if records == 1 { "" } else { "s" },
+        );
+    }
+    if !report.audit_coverage.is_empty() {
+        let queried = report
+            .audit_coverage
+            .iter()
+            .filter(|r| r.account.is_some() && r.requests > 0)
+            .count();
+        let requests: u64 = report.audit_coverage.iter().map(|r| r.requests).sum();
+        let live_records: u64 = report.audit_coverage.iter().map(|r| r.records).sum();
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(&format!(
+            "live: {queried} scope{} queried, {requests} API call{}, {live_records} record{}",
+            if queried == 1 { "" } else { "s" },
+            if requests == 1 { "" } else { "s" },
+            if live_records == 1 { "" } else { "s" },
+        ));
+    }
+    line
+}
+
+/// `window 2026-12-03T00:00:00Z → 2026-12-04T00:00:00Z`, when the records were limited.
+fn window_text(since: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> Option<String> {
+    match (since, until) {
+        (None, None) => None,
+        (since, until) => Some(format!(
+            "window {} → {}",
+            since
+                .and_then(rfc3339)
+                .unwrap_or_else(|| "the beginning".into()),
+            until.and_then(rfc3339).unwrap_or_else(|| "now".into()),
+        )),
+    }
+}
+
+/// The scopes whose logs were not read, with why: the gaps, and the scopes out of reach on
+/// purpose. When every query worked, nothing (the sources line says how many ran).
+pub fn write_audit_coverage(
+    rows: &[AuditCoverageRow],
+    out: &mut dyn io::Write,
+    color: bool,
+) -> io::Result<()> {
+    let paint = |cell: Cell, c: Color| if color { cell.fg(c) } else { cell };
+    let gaps: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status != crate::model::CoverageStatus::Scanned)
+        .collect();
+    if gaps.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Audit coverage (scopes whose logs were not read: DENIED and FAILED are gaps, their changes unseen; disabled and excluded are out of reach on purpose)"
+    )?;
+    let mut table = new_table(
+        &["SCOPE", "SOURCE", "STATUS", "PART OF THE WINDOW", "DETAIL"],
+        color,
+    );
+    for row in gaps {
+        let scope = match (&row.account, &row.region) {
+            (Some(account), Some(region)) => {
+                format!("{} {}\n{}", row.provider, inert(account), inert(region))
+            }
+            (Some(account), None) => format!("{} {}", row.provider, inert(account)),
+            (None, _) => format!("{} (all)", row.provider),
+        };
+        let status = paint(
+            Cell::new(row.status.as_str().to_uppercase()),
+            if row.is_gap() {
+                Color::Red
+            } else {
+                Color::DarkGrey
+            },
+        );
+        table.add_row(vec![
+            Cell::new(scope),
+            Cell::new(row.source),
+            status,
+            Cell::new(format!(
+                "{}\n→ {}",
+                row.since.and_then(rfc3339).unwrap_or_default(),
+                row.until.and_then(rfc3339).unwrap_or_default()
+            )),
+            Cell::new(inert(row.detail.as_deref().unwrap_or("-"))),
+        ]);
+    }
+    writeln!(out, "{table}")
 }
 
 /// `5 changes (2 unsanctioned), 1 attempt · 12 records, 0 malformed · exit 1 (violation)`
@@ -148,7 +255,7 @@ pub fn summary_line(report: &AuditReport) -> String {
     let meaning = match exit {
         0 => "clean",
         1 => "violation",
-        3 => "input lost",
+        3 => "incomplete: input lost or an audit gap",
         _ => "error",
     };
     let worst = report.findings.iter().map(|f| f.severity).max();
@@ -157,8 +264,14 @@ pub fn summary_line(report: &AuditReport) -> String {
         .iter()
         .filter(|e| is_change(e) && e.verdict == AuditVerdict::Unsanctioned)
         .count();
+    let gaps = report.audit_coverage.iter().filter(|r| r.is_gap()).count();
+    let gaps = if report.audit_coverage.is_empty() {
+        String::new()
+    } else {
+        format!(", {gaps} audit gap{}", if gaps == 1 { "" } else { "s" })
+    };
     format!(
-        "{} change{} ({unsanctioned_changes} unsanctioned), {} failed attempt{} · {} record{}, {} malformed, {} input{} incomplete · worst finding: {} · exit {exit} ({meaning})",
+        "{} change{} ({unsanctioned_changes} unsanctioned), {} failed attempt{} · {} record{}, {} malformed, {} input{} incomplete{gaps} · worst finding: {} · exit {exit} ({meaning})",
         counts.changes,
         if counts.changes == 1 { "" } else { "s" },
         counts.attempts,

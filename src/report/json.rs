@@ -35,6 +35,7 @@ struct JsonAudit<'a> {
     rule: &'static str,
     window: super::audit::Window,
     inputs: &'a [crate::audit::sources::InputSummary],
+    audit_coverage: &'a [crate::audit::live::AuditCoverageRow],
     events: &'a [crate::audit::AuditEvent],
     summary: crate::audit::command::AuditCounts,
 }
@@ -197,6 +198,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             rule: super::audit::rule_name(a.report.rule),
             window: super::audit::Window::of(a.report.since, a.report.until),
             inputs: &a.report.inputs,
+            audit_coverage: &a.report.audit_coverage,
             events: &a.report.events,
             summary: crate::audit::command::AuditCounts::of(&a.report.events),
         }),

@@ -354,13 +354,8 @@ fn write_audit(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "AUDIT LOGS · {} input{} · {}",
-        audit.report.inputs.len(),
-        if audit.report.inputs.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        "AUDIT LOGS · {} · {}",
+        super::audit::sources_line(&audit.report),
         super::audit::summary_line(&audit.report)
             .split(" · exit")
             .next()
@@ -398,6 +393,7 @@ fn write_audit(
     }
     super::audit::write_events(&audit.report.events, out, color)?;
     super::audit::write_incomplete_inputs(&audit.report.inputs, out, color)?;
+    super::audit::write_audit_coverage(&audit.report.audit_coverage, out, color)?;
     writeln!(out)
 }
 

@@ -9,5 +9,6 @@ mod azure;
 mod cli;
 mod conformance;
 mod gcp;
+mod live;
 mod moto;
 mod support;

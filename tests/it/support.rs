@@ -38,6 +38,11 @@ impl TestCloud {
         self.mock.as_ref().expect("running").addr().to_string()
     }
 
+    /// LookupEvents requests the mock's CloudTrail rate limiter refused.
+    pub fn rate_limited(&self) -> usize {
+        self.mock.as_ref().expect("running").rate_limited()
+    }
+
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.mock.as_ref().expect("running").requests()
     }
@@ -140,7 +145,25 @@ pub fn with_cloud_credentials(cmd: &mut Command, cloud: &TestCloud, home: &Path)
         .env("AZURE_CLIENT_SECRET", "test-secret")
         .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
         .env("MIRRORGUARD_GCP_ENDPOINT", cloud.endpoint())
+        .env("MIRRORGUARD_GCP_LOGGING_ENDPOINT", cloud.endpoint())
         .env("GCE_METADATA_HOST", cloud.addr());
+}
+
+/// `mirrorguard audit --live` against `cloud` with test credentials for every provider, short
+/// retries and the same pinned clock as [`scan`], plus `args` (which name the providers).
+pub fn audit_live(cloud: &TestCloud, home: &Path, args: &[&str]) -> Run {
+    let mut cmd = command(home);
+    with_cloud_credentials(&mut cmd, cloud, home);
+    cmd.args([
+        "audit",
+        "--live",
+        "--now",
+        "2026-11-15T12:00:00Z",
+        "--retry-backoff",
+        "10ms",
+    ]);
+    cmd.args(args);
+    run(cmd)
 }
 
 /// `mirrorguard scan` against `cloud` with test credentials for every provider, short retries

@@ -43,15 +43,21 @@ async fn main() {
     println!("  export AWS_ACCESS_KEY_ID=AKIDMOCK AWS_SECRET_ACCESS_KEY=mock AWS_EC2_METADATA_DISABLED=true");
     // Azure: the token endpoint lives at the authority host; ARM is the same base URL.
     println!(
-        "  export AZURE_AUTHORITY_HOST={} AZURE_TENANT_ID={}",
+        "  export AZURE_AUTHORITY_HOST={} AZURE_TENANT_ID={} MIRRORGUARD_AZURE_ENDPOINT={}",
         mock.endpoint(),
-        mock.world().azure.tenant
+        mock.world().azure.tenant,
+        mock.endpoint()
     );
     // GCP: an authorized_user ADC file whose token_uri is this server; the metadata host is
     // pointed here too so no probe leaves loopback.
     println!(
         "  export GCE_METADATA_HOST={}  # ADC token_uri: {}/token, compute endpoint: {}",
         mock.addr(),
+        mock.endpoint(),
+        mock.endpoint()
+    );
+    println!(
+        "  export MIRRORGUARD_GCP_ENDPOINT={} MIRRORGUARD_GCP_LOGGING_ENDPOINT={}",
         mock.endpoint(),
         mock.endpoint()
     );

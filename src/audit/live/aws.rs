@@ -1,0 +1,252 @@
+//! CloudTrail event history through aws-sdk-cloudtrail LookupEvents.
+//!
+//! LookupEvents takes one lookup attribute per call, so each region is asked once per
+//! catalogued AWS event name, every page, over the window (management events, 90 days). It
+//! allows 2 requests per second per account and region; mirrorguard paces itself below that
+//! ([`DEFAULT_CLOUDTRAIL_RATE`](super::DEFAULT_CLOUDTRAIL_RATE), burst 1) in the HTTP
+//! connector, so retries are paced too, rather than hammering and relying on
+//! `ThrottlingException` retries. A region's calls run one after another (the pace, not the
+//! latency, bounds them); regions run at once.
+
+use super::{LogScope, Query, ScopeLog};
+use crate::audit::rule::CATALOGUE;
+use crate::audit::sources::Format;
+use crate::model::Provider;
+use crate::providers::aws::{classify, load_config};
+use crate::providers::{deadline_passed, paginate, within};
+use aws_config::Region;
+use aws_sdk_cloudtrail::error::SdkError;
+use aws_sdk_cloudtrail::primitives::DateTime;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use futures::StreamExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// LookupEvents' own page limit.
+const PAGE_SIZE: i32 = 50;
+
+/// Queries every region in `scopes` (one account: the credentials').
+pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
+    let targets = query.targets;
+    let sdk_config = load_config(&targets.aws, &targets.tuning).await;
+    let Some(http) = sdk_config.http_client() else {
+        return scopes
+            .iter()
+            .map(|scope| {
+                let mut log = ScopeLog::new(Provider::Aws, scope, query.window);
+                log.fail(crate::providers::ListingError::failed(
+                    "ClientError: no HTTP client for CloudTrail",
+                ));
+                log
+            })
+            .collect();
+    };
+    futures::stream::iter(scopes)
+        .map(|scope| {
+            let (sdk_config, http) = (&sdk_config, http.clone());
+            async move {
+                let region = scope.region.clone().unwrap_or_default();
+                let paced = PacedHttpClient {
+                    inner: http,
+                    pace: Arc::new(Pace::per_second(query.cloudtrail_rate)),
+                };
+                let client = aws_sdk_cloudtrail::Client::from_conf(
+                    aws_sdk_cloudtrail::config::Builder::from(sdk_config)
+                        .region(Region::new(region))
+                        .http_client(SharedHttpClient::new(paced))
+                        .build(),
+                );
+                let work = fetch_region(&client, &scope, query);
+                match within(targets.deadline_at, work).await {
+                    Some(log) => log,
+                    None => {
+                        let mut log = ScopeLog::new(Provider::Aws, &scope, query.window);
+                        log.fail(deadline_passed("this region's LookupEvents"));
+                        log
+                    }
+                }
+            }
+        })
+        .buffer_unordered(targets.tuning.concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// Every catalogued event name in one region, one after another, every page.
+async fn fetch_region(
+    client: &aws_sdk_cloudtrail::Client,
+    scope: &LogScope,
+    query: Query<'_>,
+) -> ScopeLog {
+    const OPERATION: &str = "LookupEvents";
+    let mut log = ScopeLog::new(Provider::Aws, scope, query.window);
+    let start = DateTime::from_secs(query.window.since.unix_timestamp());
+    // LookupEvents' EndTime is inclusive; the window's `until` is not.
+    let end = DateTime::from_secs((query.window.until.unix_timestamp() - 1).max(0));
+    let requests = AtomicU64::new(0);
+    for operation in CATALOGUE.iter().filter(|op| op.provider == Provider::Aws) {
+        let attribute = match LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::EventName)
+            .attribute_value(operation.name)
+            .build()
+        {
+            Ok(attribute) => attribute,
+            Err(error) => {
+                log.fail(crate::providers::ListingError::failed(format!(
+                    "ClientError: {OPERATION}: {error}"
+                )));
+                return log;
+            }
+        };
+        let listing = paginate(OPERATION, query.targets.tuning.max_pages, |token| {
+            let request = client
+                .lookup_events()
+                .lookup_attributes(attribute.clone())
+                .start_time(start)
+                .end_time(end)
+                .max_results(PAGE_SIZE)
+                .set_next_token(token);
+            requests.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let output = request.send().await.map_err(|e| {
+                    let mut error = match &e {
+                        // awsJson reports a 200 whose body does not parse as a service error
+                        // with neither code nor message.
+                        SdkError::ServiceError(service)
+                            if service.raw().status().is_success() =>
+                        {
+                            crate::providers::ListingError::failed(format!(
+                                "MalformedResponse: {OPERATION} answered 200 with a body that is not the documented JSON"
+                            ))
+                        }
+                        _ => classify(OPERATION, &e),
+                    };
+                    error.detail = format!("{} for {}", error.detail, operation.name);
+                    error
+                })?;
+                let records: Vec<Option<String>> = output
+                    .events()
+                    .iter()
+                    .map(|event| event.cloud_trail_event().map(str::to_string))
+                    .collect();
+                Ok((records, output.next_token().map(str::to_string)))
+            }
+        })
+        .await;
+        for record in &listing.items {
+            match record
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            {
+                Some(value) => log.take(Format::Cloudtrail, &value),
+                None => {
+                    log.row.records += 1;
+                    log.row.malformed += 1;
+                }
+            }
+        }
+        if let Some(error) = listing.error {
+            log.fail(error);
+            // The other names would meet the same refusal or outage; a gap is a gap.
+            break;
+        }
+    }
+    log.row.requests = requests.load(Ordering::Relaxed);
+    log
+}
+
+/// A minimum interval between requests: a token bucket of size 1, so at most `rate` requests
+/// start per second, the first at once.
+#[derive(Debug)]
+pub struct Pace {
+    interval: Duration,
+    next: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Pace {
+    pub fn per_second(rate: f64) -> Pace {
+        let interval = if rate.is_finite() && rate > 0.0 {
+            Duration::from_secs_f64(1.0 / rate)
+        } else {
+            Duration::ZERO
+        };
+        Pace {
+            interval,
+            next: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Waits for this request's turn. The lock is held while waiting, so requests leave in
+    /// arrival order, one interval apart.
+    pub async fn wait(&self) {
+        let mut next = self.next.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at).await;
+        }
+        *next = Some(Instant::now() + self.interval);
+    }
+}
+
+/// Wraps the shared HTTP client so every attempt to send waits for its [`Pace`] first.
+#[derive(Debug)]
+struct PacedHttpClient {
+    inner: SharedHttpClient,
+    pace: Arc<Pace>,
+}
+
+impl HttpClient for PacedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pace: self.pace.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: SharedHttpConnector,
+    pace: Arc<Pace>,
+}
+
+impl HttpConnector for PacedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (inner, pace) = (self.inner.clone(), self.pace.clone());
+        HttpConnectorFuture::new(async move {
+            pace.wait().await;
+            inner.call(request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Only lower bounds are asserted: a slow machine makes the gaps longer, never shorter.
+    #[tokio::test]
+    async fn pace_spaces_requests_by_at_least_the_interval() {
+        let pace = Pace::per_second(40.0);
+        let start = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..4 {
+            pace.wait().await;
+            starts.push(Instant::now() - start);
+        }
+        for pair in starts.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(25), "{starts:?}");
+        }
+    }
+}
