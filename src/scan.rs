@@ -164,13 +164,25 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
 }
 
 /// The window the live sources ask for: `--since` (default the last
-/// [`DEFAULT_WINDOW`](crate::audit::live::DEFAULT_WINDOW)) to `--until` (default now).
+/// [`DEFAULT_WINDOW`](crate::audit::live::DEFAULT_WINDOW)) to `--until` (default now), widened
+/// to whole seconds — the APIs' filters take seconds, and a wider query loses nothing (the
+/// records are windowed again exactly, like a file's).
 pub fn live_window(settings: &AuditSettings, now: OffsetDateTime) -> crate::audit::live::Window {
+    let since = settings
+        .since
+        .unwrap_or(now - crate::audit::live::DEFAULT_WINDOW);
+    let until = settings.until.unwrap_or(now);
+    let whole = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+    let ceil = |t: OffsetDateTime| {
+        if t.nanosecond() == 0 {
+            t
+        } else {
+            whole(t) + time::Duration::SECOND
+        }
+    };
     crate::audit::live::Window {
-        since: settings
-            .since
-            .unwrap_or(now - crate::audit::live::DEFAULT_WINDOW),
-        until: settings.until.unwrap_or(now),
+        since: whole(since),
+        until: ceil(until),
     }
 }
 

@@ -508,7 +508,7 @@ fn azure_activity_log_reveals_an_ephemeral_vtap() {
         .unwrap_or_default();
     assert_eq!(
         filter,
-        "eventTimestamp ge '2026-11-14T12:00:00Z' and eventTimestamp le '2026-11-15T11:59:59Z' and resourceProvider eq 'Microsoft.Network'"
+        "eventTimestamp ge '2026-11-14T12:00:00Z' and eventTimestamp le '2026-11-15T12:00:00Z' and resourceProvider eq 'Microsoft.Network'"
     );
 }
 

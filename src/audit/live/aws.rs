@@ -88,9 +88,10 @@ async fn fetch_region(
 ) -> ScopeLog {
     const OPERATION: &str = "LookupEvents";
     let mut log = ScopeLog::new(Provider::Aws, scope, query.window);
+    // EndTime is inclusive: a record at exactly `until` comes back and is windowed out with
+    // the rest (asking one second less would lose the records inside that second).
     let start = DateTime::from_secs(query.window.since.unix_timestamp());
-    // LookupEvents' EndTime is inclusive; the window's `until` is not.
-    let end = DateTime::from_secs((query.window.until.unix_timestamp() - 1).max(0));
+    let end = DateTime::from_secs(query.window.until.unix_timestamp());
     let requests = AtomicU64::new(0);
     for operation in CATALOGUE.iter().filter(|op| op.provider == Provider::Aws) {
         let attribute = match LookupAttribute::builder()

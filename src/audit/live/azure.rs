@@ -119,9 +119,8 @@ impl Client {
                 "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values"
             ))
             .map_err(|e| ListingError::failed(format!("InvalidEndpoint: {e}")))?;
-        // The filter's time format is the one the API documents (seconds are enough: the
-        // window is whole seconds); `le` is inclusive, so the last second before `until`.
-        let until = query.window.until - time::Duration::seconds(1);
+        // Whole seconds, as the API documents them; `le` is inclusive, and a record at exactly
+        // `until` is windowed out afterwards with the rest.
         url.query_pairs_mut()
             .append_pair("api-version", API_VERSION)
             .append_pair(
@@ -129,7 +128,7 @@ impl Client {
                 &format!(
                     "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceProvider eq 'Microsoft.Network'",
                     crate::timefmt::rfc3339(query.window.since),
-                    crate::timefmt::rfc3339(until.max(query.window.since)),
+                    crate::timefmt::rfc3339(query.window.until),
                 ),
             );
         Ok(url)
