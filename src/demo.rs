@@ -30,6 +30,12 @@ pub fn now() -> OffsetDateTime {
     time::macros::datetime!(2026-11-15 12:00:00 UTC)
 }
 
+/// Where the demo's audit reads from when `--since` is not given: the start of its history
+/// (the bundled logs begin on 2026-11-02), so files and live logs share one window.
+pub fn history_start() -> OffsetDateTime {
+    time::macros::datetime!(2026-11-01 00:00:00 UTC)
+}
+
 /// The demo's audit logs, one per provider, in the providers' own export formats: they tell
 /// who made the demo estate's mirrors, and show a mirror that lived between two scans.
 pub fn audit_logs() -> Vec<crate::audit::sources::InputPath> {

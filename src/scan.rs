@@ -122,13 +122,21 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         }
         Some((inputs, unreadable))
     };
+    let mut audit_settings = request.audit.clone();
+    if request.demo && audit_settings.since.is_none() {
+        audit_settings.since = Some(demo::history_start());
+    }
+    let live_window = match request.audit_live {
+        true => Some(live_window(&mut audit_settings, now)?),
+        false => None,
+    };
     let inventory = providers::scan(&targets).await;
     // The live logs are read for the scopes the inventory reached, and only those: the same
     // accounts, regions, subscriptions and projects, the same exclusions.
-    let live = if request.audit_live {
+    let live = if let Some(window) = live_window {
         let query = crate::audit::live::Query {
             targets: &targets,
-            window: live_window(&request.audit, now),
+            window,
             cloudtrail_rate: cloud.cloudtrail_rate,
         };
         Some(crate::audit::live::fetch(query, &inventory.coverage, now).await)
@@ -143,7 +151,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
             &inputs,
             unreadable,
             live.unwrap_or_default(),
-            &request.audit,
+            &audit_settings,
             &allowlist,
             now,
         );
@@ -163,27 +171,28 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     Ok(report.exit_code())
 }
 
-/// The window the live sources ask for: `--since` (default the last
-/// [`DEFAULT_WINDOW`](crate::audit::live::DEFAULT_WINDOW)) to `--until` (default now), widened
-/// to whole seconds — the APIs' filters take seconds, and a wider query loses nothing (the
-/// records are windowed again exactly, like a file's).
-pub fn live_window(settings: &AuditSettings, now: OffsetDateTime) -> crate::audit::live::Window {
+/// The window the live sources read, which becomes the whole audit's: `--until` (default now)
+/// back to `--since` (default [`DEFAULT_WINDOW`](crate::audit::live::DEFAULT_WINDOW) before
+/// it). Filled into `settings`, so files read in the same run share it and the report says
+/// what was read; an empty or inverted window is a usage error, not an audit of nothing.
+pub fn live_window(
+    settings: &mut AuditSettings,
+    now: OffsetDateTime,
+) -> Result<crate::audit::live::Window, CommandError> {
+    let until = settings.until.unwrap_or(now);
     let since = settings
         .since
-        .unwrap_or(now - crate::audit::live::DEFAULT_WINDOW);
-    let until = settings.until.unwrap_or(now);
-    let whole = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
-    let ceil = |t: OffsetDateTime| {
-        if t.nanosecond() == 0 {
-            t
-        } else {
-            whole(t) + time::Duration::SECOND
-        }
-    };
-    crate::audit::live::Window {
-        since: whole(since),
-        until: ceil(until),
+        .unwrap_or(until - crate::audit::live::DEFAULT_WINDOW);
+    if since >= until {
+        return Err(CommandError::Usage(format!(
+            "the audit window is empty: --since {} is not before --until {}",
+            crate::timefmt::rfc3339(since),
+            crate::timefmt::rfc3339(until)
+        )));
     }
+    settings.since = Some(since);
+    settings.until = Some(until);
+    Ok(crate::audit::live::Window { since, until })
 }
 
 /// Points every provider at the demo's mock cloud with its static credentials, leaving the

@@ -125,15 +125,17 @@ pub async fn audit(
 ) -> Result<AuditReport, CommandError> {
     sources::check_exist(&request.paths).map_err(CommandError::Usage)?;
     let (inputs, unreadable) = sources::expand(&request.paths);
+    let mut settings = request.settings.clone();
     let live = match &request.live {
         None => LiveLogs::default(),
         Some(cloud) => {
+            let window = crate::scan::live_window(&mut settings, now)?;
             // The scopes a scan would list, found the way a scan finds them, but not listed.
             let targets = crate::scan::scan_targets(cloud, allowlist, now, started, true)?;
             let discovery = crate::providers::scan(&targets).await;
             let query = super::live::Query {
                 targets: &targets,
-                window: crate::scan::live_window(&request.settings, now),
+                window,
                 cloudtrail_rate: cloud.cloudtrail_rate,
             };
             super::live::fetch(query, &discovery.coverage, now).await
@@ -151,12 +153,7 @@ pub async fn audit(
         }));
     }
     Ok(evaluate(
-        &inputs,
-        unreadable,
-        live,
-        &request.settings,
-        allowlist,
-        now,
+        &inputs, unreadable, live, &settings, allowlist, now,
     ))
 }
 
@@ -367,12 +364,18 @@ pub fn findings(
         findings.push(Finding {
             code: "audit-coverage-gap",
             severity: Severity::Medium,
+            // Keyed by the scope and the kind of gap (the detail's leading code), not by the
+            // times, which move every run: the same gap, the same fingerprint.
             fingerprint: fingerprint(&format!(
-                "audit-coverage-gap|{}|{}|{}|{}",
+                "audit-coverage-gap|{}|{}|{}|{}|{}",
                 row.provider,
                 row.account.as_deref().unwrap_or(""),
                 row.region.as_deref().unwrap_or(""),
-                row.source
+                row.source,
+                row.detail
+                    .as_deref()
+                    .and_then(|d| d.split(':').next())
+                    .unwrap_or("")
             )),
             provider: Some(row.provider),
             account: row.account.clone(),

@@ -385,6 +385,33 @@ fn a_cloud_without_credentials_is_an_audit_gap_not_an_empty_log() {
     assert!(row["account"].is_null());
     assert_eq!(row["status"], "failed");
     assert!(row["detail"].as_str().unwrap().starts_with("NoCredentials"));
+
+    // Even when none of the window is within the retention, the missing credentials show.
+    let mut cmd = crate::support::command(home.path());
+    cmd.args([
+        "audit",
+        "--live",
+        "--provider",
+        "azure",
+        "--now",
+        "2026-11-15T12:00:00Z",
+        "--since",
+        "200d",
+        "--until",
+        "100d",
+        "--format",
+        "json",
+    ])
+    .env("MIRRORGUARD_AZURE_ENDPOINT", cloud.endpoint());
+    let run = crate::support::run(cmd);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let rows = run.json()["audit_coverage"].clone();
+    assert!(
+        rows.as_array().unwrap().iter().any(|r| r["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("NoCredentials"))),
+        "{rows:#}"
+    );
 }
 
 #[test]
@@ -508,7 +535,7 @@ fn azure_activity_log_reveals_an_ephemeral_vtap() {
         .unwrap_or_default();
     assert_eq!(
         filter,
-        "eventTimestamp ge '2026-11-14T12:00:00Z' and eventTimestamp le '2026-11-15T12:00:00Z' and resourceProvider eq 'Microsoft.Network'"
+        "eventTimestamp ge '2026-11-14T11:00:00Z' and eventTimestamp le '2026-11-15T12:00:00Z' and resourceProvider eq 'Microsoft.Network'"
     );
 }
 
@@ -631,6 +658,207 @@ fn gcp_cloud_logging_reveals_an_ephemeral_packet_mirroring() {
     );
 }
 
+/// Records at the window's edges, per source: `--since` is inclusive, `--until` exclusive, and
+/// nothing inside the last second before `--until` is lost (the APIs take whole seconds).
+#[test]
+fn the_window_keeps_its_edges_exactly() {
+    let aws: String = [
+        ("2026-11-15T09:59:59Z", "out"),
+        ("2026-11-15T10:00:00Z", "in"),
+        ("2026-11-15T10:59:59Z", "in"),
+        ("2026-11-15T11:00:00Z", "out"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, (time, _))| {
+        format!(
+            "\n[[aws.events]]\naccount = \"{ACCOUNT}\"\nregion = \"us-east-1\"\ntime = \"{time}\"\nname = \"DeleteTrafficMirrorSession\"\nactor = \"arn:aws:iam::{ACCOUNT}:role/ci-deployer\"\nresource = \"tms-0f000000000000{n:03}\"\n"
+        )
+    })
+    .collect();
+    // Azure logs Started one second before the final record; GCP the last entry five seconds
+    // after the first. A change is in the window when one of its records is.
+    let azure: String = [
+        "2026-11-15T09:59:58Z",
+        "2026-11-15T10:00:01Z",
+        "2026-11-15T10:59:59.5Z",
+        "2026-11-15T11:00:01Z",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, time)| {
+        format!(
+            "\n[[azure.events]]\nsubscription = \"{SUBSCRIPTION}\"\ntime = \"{time}\"\noperation = \"Microsoft.Network/virtualNetworkTaps/delete\"\nresource = \"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworkTaps/vtap-{n}\"\ncaller = \"contractor@contoso.example\"\n"
+        )
+    })
+    .collect();
+    let gcp: String = [
+        "2026-11-15T09:59:50Z",
+        "2026-11-15T10:00:00Z",
+        "2026-11-15T10:59:59.5Z",
+        "2026-11-15T11:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, time)| {
+        format!(
+            "\n[[gcp.events]]\nproject = \"{PROJECT}\"\ntime = \"{time}\"\nmethod = \"v1.compute.packetMirrorings.delete\"\nresource = \"projects/{PROJECT}/regions/us-central1/packetMirrorings/pm-{n}\"\nprincipal = \"mallory@acme.example\"\n"
+        )
+    })
+    .collect();
+    let world = format!(
+        "[settings]\npage_size = 2\ncloudtrail_rate = 0\n\n[[aws.accounts]]\nid = \"{ACCOUNT}\"\nregions = [\"us-east-1\"]\n\n[[azure.subscriptions]]\nid = \"{SUBSCRIPTION}\"\n\n[[gcp.projects]]\nid = \"{PROJECT}\"\nregions = [\"us-central1\"]\n{aws}{azure}{gcp}"
+    );
+    let cloud = TestCloud::start(&world);
+    let (home, _) = home_with_allowlist("");
+    let run = audit_live(
+        &cloud,
+        home.path(),
+        &[
+            "--provider",
+            "aws,azure,gcp",
+            "--gcp-projects",
+            PROJECT,
+            "--since",
+            "2026-11-15T10:00:00Z",
+            "--until",
+            "2026-11-15T11:00:00Z",
+            "--cloudtrail-rate",
+            "200",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stderr, run.stdout);
+    let report = run.json();
+    assert_eq!(report["window"]["since"], "2026-11-15T10:00:00Z");
+    assert_eq!(report["window"]["until"], "2026-11-15T11:00:00Z");
+    let resources = |provider: &str| {
+        let mut found: Vec<String> = report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["provider"] == provider)
+            .map(|e| {
+                let r = e["resource"].as_str().unwrap();
+                r.rsplit(['/', '-']).next().unwrap().to_string()
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(resources("aws"), ["0f000000000000001", "0f000000000000002"]);
+    assert_eq!(resources("azure"), ["1", "2"]);
+    assert_eq!(resources("gcp"), ["1", "2"]);
+}
+
+/// A scope the deadline cuts keeps the pages it read: an unsanctioned change on the first page
+/// is still a violation (exit 1), not hidden behind the gap.
+#[test]
+fn the_deadline_keeps_the_pages_already_read() {
+    let events: String = (1..=3)
+        .map(|n| {
+            format!(
+                "\n[[gcp.events]]\nproject = \"{PROJECT}\"\ntime = \"2026-11-15T0{n}:00:00Z\"\nmethod = \"v1.compute.packetMirrorings.delete\"\nresource = \"projects/{PROJECT}/regions/us-central1/packetMirrorings/pm-{n}\"\nprincipal = \"mallory@acme.example\"\n"
+            )
+        })
+        .collect();
+    let world = format!(
+        "[settings]\npage_size = 2\n\n[[gcp.projects]]\nid = \"{PROJECT}\"\nregions = [\"us-central1\"]\n{events}\n[[gcp.faults]]\naction = \"entries.list\"\nkind = \"slow\"\nms = 900\n"
+    );
+    let cloud = TestCloud::start(&world);
+    let (home, _) = home_with_allowlist("");
+    let run = audit_live(
+        &cloud,
+        home.path(),
+        &[
+            "--provider",
+            "gcp",
+            "--gcp-projects",
+            PROJECT,
+            "--since",
+            "24h",
+            "--deadline",
+            "1400ms",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stderr, run.stdout);
+    let report = run.json();
+    let row = &report["audit_coverage"][0];
+    assert_eq!(row["status"], "failed", "{row}");
+    assert!(
+        row["detail"].as_str().unwrap().starts_with("Deadline"),
+        "{row}"
+    );
+    let events = report["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "the first page's change: {events:#?}");
+    assert_eq!(events[0]["verdict"], "unsanctioned");
+}
+
+/// A page cap on one CloudTrail lookup leaves the other event names asked: the session created
+/// in the same region is still seen.
+#[test]
+fn one_lookup_cut_short_does_not_hide_the_other_names() {
+    let mut world = format!(
+        "[settings]\npage_size = 2\ncloudtrail_rate = 0\n\n[[aws.accounts]]\nid = \"{ACCOUNT}\"\nregions = [\"us-east-1\"]\n"
+    );
+    for n in 1..=5 {
+        world.push_str(&format!(
+            "\n[[aws.events]]\naccount = \"{ACCOUNT}\"\nregion = \"us-east-1\"\ntime = \"2026-11-15T0{n}:00:00Z\"\nname = \"CreateTrafficMirrorTarget\"\nactor = \"arn:aws:iam::{ACCOUNT}:role/NetworkPipeline\"\nresource = \"tmt-0d0000000000000{n:02}\"\nsource = \"eni-0a00000000000aaa1\"\n"
+        ));
+    }
+    world.push_str(&format!(
+        "\n[[aws.events]]\naccount = \"{ACCOUNT}\"\nregion = \"us-east-1\"\ntime = \"2026-11-15T07:00:00Z\"\nname = \"CreateTrafficMirrorSession\"\nactor = \"arn:aws:iam::{ACCOUNT}:role/ci-deployer\"\nresource = \"tms-0d00000000000000f\"\ntarget = \"tmt-0d000000000000001\"\n"
+    ));
+    let cloud = TestCloud::start(&world);
+    let (home, _) = home_with_allowlist(&aws_allowlist());
+    let run = audit_live(
+        &cloud,
+        home.path(),
+        &[
+            "--provider",
+            "aws",
+            "--since",
+            "24h",
+            "--max-pages",
+            "2",
+            "--cloudtrail-rate",
+            "200",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stderr, run.stdout);
+    let report = run.json();
+    let row = &report["audit_coverage"][0];
+    assert_eq!(row["status"], "failed", "{row}");
+    assert!(
+        row["detail"].as_str().unwrap().starts_with("PageCap"),
+        "{row}"
+    );
+    assert!(report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["resource"] == "tms-0d00000000000000f" && e["verdict"] == "unsanctioned"));
+}
+
+#[test]
+fn an_empty_window_is_a_usage_error() {
+    let cloud = TestCloud::start(&aws_world(""));
+    let (home, _) = home_with_allowlist(&aws_allowlist());
+    let run = audit_live(
+        &cloud,
+        home.path(),
+        &["--provider", "aws", "--since", "2026-12-01T00:00:00Z"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("window is empty"), "{}", run.stderr);
+    assert!(cloud.requests().is_empty(), "nothing was asked");
+}
+
 // ---- The fault harness, once per live source ---------------------------------------------
 
 /// The faults the mock can inject into a log query.
@@ -669,6 +897,8 @@ enum Scope {
 
 /// What the harness needs of one live source.
 trait LiveFixture {
+    /// Listings per scope: CloudTrail asks once per catalogued event name, the others once.
+    const LISTINGS: usize;
     const DENIED_CODE: &'static str;
     const THROTTLED_CODE: &'static str;
     const SERVER_ERROR_CODE: &'static str;
@@ -828,8 +1058,8 @@ fn a_pagination_loop_stops_and_keeps_what_it_saw<F: LiveFixture>() {
     assert!(!seen.is_empty(), "the first page is kept");
     assert!(seen.len() < 5, "a loop never reaches the last page");
     assert!(
-        F::queries(&cloud, Scope::Paged) <= 3,
-        "stopped at the repeat"
+        F::queries(&cloud, Scope::Paged) <= 2 * F::LISTINGS + 1,
+        "each listing stopped at its repeat"
     );
 }
 
@@ -919,6 +1149,7 @@ impl CloudTrail {
 }
 
 impl LiveFixture for CloudTrail {
+    const LISTINGS: usize = 11;
     const DENIED_CODE: &'static str = "AccessDeniedException";
     const THROTTLED_CODE: &'static str = "ThrottlingException";
     const SERVER_ERROR_CODE: &'static str = "InternalFailure";
@@ -985,6 +1216,7 @@ impl ActivityLog {
 }
 
 impl LiveFixture for ActivityLog {
+    const LISTINGS: usize = 1;
     const DENIED_CODE: &'static str = "AuthorizationFailed";
     const THROTTLED_CODE: &'static str = "TooManyRequests";
     const SERVER_ERROR_CODE: &'static str = "InternalServerError";
@@ -1043,6 +1275,7 @@ impl CloudLogging {
 }
 
 impl LiveFixture for CloudLogging {
+    const LISTINGS: usize = 1;
     const DENIED_CODE: &'static str = "PERMISSION_DENIED";
     const THROTTLED_CODE: &'static str = "RESOURCE_EXHAUSTED";
     const SERVER_ERROR_CODE: &'static str = "INTERNAL";

@@ -14,6 +14,7 @@ use crate::audit::sources::Format;
 use crate::model::Provider;
 use crate::providers::aws::{classify, load_config};
 use crate::providers::{deadline_passed, paginate, within};
+use aws_config::timeout::TimeoutConfig;
 use aws_config::Region;
 use aws_sdk_cloudtrail::error::SdkError;
 use aws_sdk_cloudtrail::primitives::DateTime;
@@ -54,25 +55,25 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
             let (sdk_config, http) = (&sdk_config, http.clone());
             async move {
                 let region = scope.region.clone().unwrap_or_default();
+                let pace = Pace::per_second(query.cloudtrail_rate);
+                // Each attempt starts with its turn at the pace, so the attempt's timeout
+                // allows for that wait on top of `--timeout`.
+                let timeouts = TimeoutConfig::builder()
+                    .connect_timeout(targets.tuning.timeout)
+                    .operation_attempt_timeout(targets.tuning.timeout + pace.interval)
+                    .build();
                 let paced = PacedHttpClient {
                     inner: http,
-                    pace: Arc::new(Pace::per_second(query.cloudtrail_rate)),
+                    pace: Arc::new(pace),
                 };
                 let client = aws_sdk_cloudtrail::Client::from_conf(
                     aws_sdk_cloudtrail::config::Builder::from(sdk_config)
                         .region(Region::new(region))
                         .http_client(SharedHttpClient::new(paced))
+                        .timeout_config(timeouts)
                         .build(),
                 );
-                let work = fetch_region(&client, &scope, query);
-                match within(targets.deadline_at, work).await {
-                    Some(log) => log,
-                    None => {
-                        let mut log = ScopeLog::new(Provider::Aws, &scope, query.window);
-                        log.fail(deadline_passed("this region's LookupEvents"));
-                        log
-                    }
-                }
+                fetch_region(&client, &scope, query).await
             }
         })
         .buffer_unordered(targets.tuning.concurrency.max(1))
@@ -90,8 +91,8 @@ async fn fetch_region(
     let mut log = ScopeLog::new(Provider::Aws, scope, query.window);
     // EndTime is inclusive: a record at exactly `until` comes back and is windowed out with
     // the rest (asking one second less would lose the records inside that second).
-    let start = DateTime::from_secs(query.window.since.unix_timestamp());
-    let end = DateTime::from_secs(query.window.until.unix_timestamp());
+    let start = DateTime::from_secs(query.window.since_seconds().unix_timestamp());
+    let end = DateTime::from_secs(query.window.until_seconds().unix_timestamp());
     let requests = AtomicU64::new(0);
     for operation in CATALOGUE.iter().filter(|op| op.provider == Provider::Aws) {
         let attribute = match LookupAttribute::builder()
@@ -117,7 +118,11 @@ async fn fetch_region(
                 .set_next_token(token);
             requests.fetch_add(1, Ordering::Relaxed);
             async move {
-                let output = request.send().await.map_err(|e| {
+                // The deadline cuts this call, not the scope: what earlier pages held is kept.
+                let Some(sent) = within(query.targets.deadline_at, request.send()).await else {
+                    return Err(deadline_passed("this region's LookupEvents"));
+                };
+                let output = sent.map_err(|e| {
                     let mut error = match &e {
                         // awsJson reports a 200 whose body does not parse as a service error
                         // with neither code nor message.
@@ -147,7 +152,7 @@ async fn fetch_region(
                 .as_deref()
                 .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
             {
-                Some(value) => log.take(Format::Cloudtrail, &value),
+                Some(value) => log.add_record(Format::Cloudtrail, &value),
                 None => {
                     log.row.records += 1;
                     log.row.malformed += 1;
@@ -155,9 +160,18 @@ async fn fetch_region(
             }
         }
         if let Some(error) = listing.error {
+            // A page cap, a pagination loop or a bad page may be this name's alone: the other
+            // names are still asked. A refusal, the deadline, or a service that stopped
+            // answering (5xx, throttling or timeouts past the retries) holds for every name,
+            // and asking ten more would only cost ten more rounds of retries.
+            let name_only = ["PageCap", "PaginationLoop", "MalformedResponse"]
+                .iter()
+                .any(|code| error.detail.starts_with(code));
+            let stop = !name_only;
             log.fail(error);
-            // The other names would meet the same refusal or outage; a gap is a gap.
-            break;
+            if stop {
+                break;
+            }
         }
     }
     log.row.requests = requests.load(Ordering::Relaxed);
@@ -168,7 +182,7 @@ async fn fetch_region(
 /// start per second, the first at once.
 #[derive(Debug)]
 pub struct Pace {
-    interval: Duration,
+    pub interval: Duration,
     next: tokio::sync::Mutex<Option<Instant>>,
 }
 
@@ -216,6 +230,7 @@ impl HttpClient for PacedHttpClient {
     }
 }
 
+/// The connector [`PacedHttpClient`] hands the SDK: the shared one, behind the pace.
 #[derive(Debug)]
 struct PacedConnector {
     inner: SharedHttpConnector,

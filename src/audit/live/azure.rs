@@ -53,22 +53,15 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     futures::stream::iter(scopes)
         .map(|scope| {
             let client = &client;
-            async move {
-                match within(targets.deadline_at, client.fetch(&scope, query)).await {
-                    Some(log) => log,
-                    None => {
-                        let mut log = ScopeLog::new(Provider::Azure, &scope, query.window);
-                        log.fail(deadline_passed("this subscription's Activity Log query"));
-                        log
-                    }
-                }
-            }
+            async move { client.fetch(&scope, query).await }
         })
         .buffer_unordered(targets.tuning.concurrency.max(1))
         .collect()
         .await
 }
 
+/// What every subscription's query shares: the endpoint, the credential and its scope, and the
+/// pipeline (retry policy, transport).
 struct Client {
     endpoint: url::Url,
     scope: String,
@@ -127,8 +120,8 @@ impl Client {
                 "$filter",
                 &format!(
                     "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceProvider eq 'Microsoft.Network'",
-                    crate::timefmt::rfc3339(query.window.since),
-                    crate::timefmt::rfc3339(query.window.until),
+                    crate::timefmt::rfc3339(query.window.since_seconds()),
+                    crate::timefmt::rfc3339(query.window.until_seconds()),
                 ),
             );
         Ok(url)
@@ -148,20 +141,21 @@ impl Client {
             requests.fetch_add(1, Ordering::Relaxed);
             let url = match link {
                 None => Ok(first.clone()),
-                // The link is absolute; a relative one is taken against the endpoint.
-                Some(link) => self.endpoint.join(&link).map_err(|e| {
-                    ListingError::failed(format!(
-                        "MalformedResponse: {OPERATION} returned a nextLink that is not a URL ({e})"
-                    ))
-                }),
+                Some(link) => self.next_page(&link),
             };
-            async move { self.page(url?).await }
+            async move {
+                // The deadline cuts this page, not the subscription: earlier pages are kept.
+                match within(query.targets.deadline_at, self.page(url?)).await {
+                    Some(page) => page,
+                    None => Err(deadline_passed("this subscription's Activity Log query")),
+                }
+            }
         })
         .await;
         log.row.requests = requests.load(Ordering::Relaxed);
         for record in &listing.items {
             if record.is_object() {
-                log.take(Format::AzureActivity, record);
+                log.add_record(Format::AzureActivity, record);
             } else {
                 log.row.records += 1;
                 log.row.malformed += 1;
@@ -171,6 +165,27 @@ impl Client {
             log.fail(error);
         }
         log
+    }
+
+    /// The URL a `nextLink` names: absolute (a relative one is taken against the endpoint), and
+    /// on the endpoint's own scheme, host and port — the bearer token goes with it, so a link
+    /// elsewhere is a malformed answer, never followed.
+    fn next_page(&self, link: &str) -> Result<url::Url, ListingError> {
+        let url = self.endpoint.join(link).map_err(|e| {
+            ListingError::failed(format!(
+                "MalformedResponse: {OPERATION} returned a nextLink that is not a URL ({e})"
+            ))
+        })?;
+        if url.scheme() != self.endpoint.scheme()
+            || url.host_str() != self.endpoint.host_str()
+            || url.port_or_known_default() != self.endpoint.port_or_known_default()
+        {
+            return Err(ListingError::failed(format!(
+                "MalformedResponse: {OPERATION} returned a nextLink to another host ({}); not followed",
+                one_line(url.host_str().unwrap_or("no host"))
+            )));
+        }
+        Ok(url)
     }
 
     async fn page(

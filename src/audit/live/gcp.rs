@@ -49,22 +49,15 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     futures::stream::iter(scopes)
         .map(|scope| {
             let client = &client;
-            async move {
-                match within(targets.deadline_at, fetch_project(client, &scope, query)).await {
-                    Some(log) => log,
-                    None => {
-                        let mut log = ScopeLog::new(Provider::Gcp, &scope, query.window);
-                        log.fail(deadline_passed("this project's Cloud Logging query"));
-                        log
-                    }
-                }
-            }
+            async move { fetch_project(client, &scope, query).await }
         })
         .buffer_unordered(targets.tuning.concurrency.max(1))
         .collect()
         .await
 }
 
+/// The Cloud Logging client: the scan's credentials, retry policy (429 and 5xx too, as for
+/// Compute), backoff and per-attempt timeout.
 async fn client(query: Query<'_>) -> Result<LoggingServiceV2, ListingError> {
     let (settings, tuning) = (&query.targets.gcp, &query.targets.tuning);
     let credentials = build_credentials(&settings.auth)?;
@@ -105,8 +98,8 @@ pub fn filter(project: &str, query: Query<'_>) -> String {
         .join(" OR ");
     format!(
         "logName=\"projects/{project}/logs/cloudaudit.googleapis.com%2Factivity\" AND protoPayload.serviceName=\"{GCP_SERVICE_NAME}\" AND protoPayload.methodName:({methods}) AND timestamp>=\"{}\" AND timestamp<\"{}\"",
-        crate::timefmt::rfc3339(query.window.since),
-        crate::timefmt::rfc3339(query.window.until),
+        crate::timefmt::rfc3339(query.window.since_seconds()),
+        crate::timefmt::rfc3339(query.window.until_seconds()),
     )
 }
 
@@ -126,7 +119,11 @@ async fn fetch_project(client: &LoggingServiceV2, scope: &LogScope, query: Query
             // A read: safe to retry, which the client does not assume of a POST.
             .with_idempotency(true);
         async move {
-            let page = request.send().await.map_err(|e| classify(OPERATION, &e))?;
+            // The deadline cuts this page, not the project: earlier pages are kept.
+            let Some(sent) = within(query.targets.deadline_at, request.send()).await else {
+                return Err(deadline_passed("this project's Cloud Logging query"));
+            };
+            let page = sent.map_err(|e| classify(OPERATION, &e))?;
             let mut entries = Vec::with_capacity(page.entries.len());
             for entry in page.entries {
                 entries.push(serde_json::to_value(&entry).ok());
@@ -138,7 +135,7 @@ async fn fetch_project(client: &LoggingServiceV2, scope: &LogScope, query: Query
     log.row.requests = requests.load(Ordering::Relaxed);
     for entry in &listing.items {
         match entry {
-            Some(value) => log.take(Format::GcpAudit, value),
+            Some(value) => log.add_record(Format::GcpAudit, value),
             None => {
                 log.row.records += 1;
                 log.row.malformed += 1;

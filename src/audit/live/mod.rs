@@ -23,8 +23,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
-/// The window `--live` reads when `--since` is not given: a daily scheduled scan's.
-pub const DEFAULT_WINDOW: Duration = Duration::hours(24);
+/// How far back `--live` reads when `--since` is not given: a day, plus an hour of overlap so
+/// a daily schedule does not miss the records a provider delivers minutes after the call
+/// (a change seen by two runs is still one change per run).
+pub const DEFAULT_WINDOW: Duration = Duration::hours(25);
 
 /// How far back each provider's live log API reaches (CONTRACTS §7).
 pub fn retention(provider: Provider) -> Duration {
@@ -94,11 +96,28 @@ pub struct LiveLogs {
     pub calls: Vec<Observed>,
 }
 
-/// The time range a live query asks for.
+/// The time range a live query covers: records at or after `since` and before `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub since: OffsetDateTime,
     pub until: OffsetDateTime,
+}
+
+impl Window {
+    /// `since` to the second at or before it: what the APIs' filters are given.
+    pub fn since_seconds(&self) -> OffsetDateTime {
+        self.since.replace_nanosecond(0).unwrap_or(self.since)
+    }
+
+    /// `until` to the second at or after it.
+    pub fn until_seconds(&self) -> OffsetDateTime {
+        let whole = self.until.replace_nanosecond(0).unwrap_or(self.until);
+        if whole == self.until {
+            whole
+        } else {
+            whole + Duration::SECOND
+        }
+    }
 }
 
 /// How fast CloudTrail LookupEvents is called per account and region by default: below its
@@ -126,6 +145,8 @@ pub struct LogScope {
 pub struct ScopeLog {
     pub row: AuditCoverageRow,
     pub calls: Vec<Observed>,
+    /// The exact window the records are kept for.
+    window: Window,
 }
 
 impl ScopeLog {
@@ -152,21 +173,27 @@ impl ScopeLog {
                 label,
             },
             calls: Vec::new(),
+            window,
         }
     }
 
-    /// Maps one record in `format` and keeps the call if a rule could match it. A record the
-    /// mapper cannot read counts as malformed.
-    pub fn take(&mut self, format: Format, record: &serde_json::Value) {
+    /// Maps one record in `format` and keeps the call if a rule could match it and it falls in
+    /// the window (the APIs are asked in whole seconds, a little wider). A record the mapper
+    /// cannot read counts as malformed.
+    pub fn add_record(&mut self, format: Format, record: &serde_json::Value) {
         self.row.records += 1;
         let location = Location {
             path: self.row.label.clone(),
             record: self.row.records,
             line: 0,
         };
+        let (since, until) = (self.window.since, self.window.until);
         match format.observe(record, &location) {
             Some(call) => {
-                if super::rule::for_call(&call).is_some() || super::seed::fires(&call) {
+                let in_window = call.time.is_none_or(|t| t >= since && t < until);
+                let could_match =
+                    super::rule::for_call(&call).is_some() || super::seed::fires(&call);
+                if in_window && could_match {
                     self.calls.push(call);
                 }
             }
@@ -203,50 +230,61 @@ impl ScopeLog {
 pub async fn fetch(query: Query<'_>, scopes: &[CoverageRow], now: OffsetDateTime) -> LiveLogs {
     let mut logs = LiveLogs::default();
     let mut work: BTreeMap<Provider, (Window, Vec<LogScope>)> = BTreeMap::new();
-    for provider in query.targets.providers.iter().copied() {
-        let Some(window) = clip(provider, query.window, now, &mut logs.coverage) else {
-            // Nothing of the window is within the retention: every scope is that gap.
-            for (scope, _) in log_scopes(provider, scopes) {
-                let mut log = ScopeLog::new(provider, &scope, query.window);
-                log.fail(retention_gap(provider, query.window, now));
-                logs.coverage.push(log.row);
-            }
-            continue;
-        };
+    let with_logs = query
+        .targets
+        .providers
+        .iter()
+        .copied()
+        .filter(|p| *p != Provider::Network);
+    for provider in with_logs {
+        // A cloud the scan could not enter at all (no credentials, no region list) cannot be
+        // asked either: its rows say why, whatever the window.
+        for row in scopes.iter().filter(|r| {
+            r.scope.provider == provider && r.scope.account.is_none() && r.status.is_gap()
+        }) {
+            logs.coverage.push(AuditCoverageRow {
+                provider,
+                account: None,
+                region: None,
+                source: source_name(provider),
+                status: row.status,
+                detail: row.detail.clone(),
+                since: Some(query.window.since),
+                until: Some(query.window.until),
+                requests: 0,
+                records: 0,
+                matched: 0,
+                malformed: 0,
+                label: String::new(),
+            });
+        }
+        let window = clip(provider, query.window, now, &mut logs.coverage);
         let mut queried = Vec::new();
         for (scope, row) in log_scopes(provider, scopes) {
-            match row {
-                Some(row) => logs.coverage.push(row_for(provider, &scope, window, row)),
-                None => queried.push(scope),
+            match (row, window) {
+                (Some(row), _) => logs.coverage.push(row_for(
+                    provider,
+                    &scope,
+                    window.unwrap_or(query.window),
+                    row,
+                )),
+                // Nothing of the window is within the retention: the scope is that gap.
+                (None, None) => {
+                    let mut log = ScopeLog::new(provider, &scope, query.window);
+                    log.fail(retention_gap(provider, query.window, now));
+                    logs.coverage.push(log.row);
+                }
+                (None, Some(_)) => queried.push(scope),
             }
         }
-        work.insert(provider, (window, queried));
+        if let Some(window) = window {
+            work.insert(provider, (window, queried));
+        }
     }
-    // Every provider row without an account (no credentials for the cloud, no region list)
-    // could not be queried either.
-    for row in scopes.iter().filter(|r| {
-        r.scope.account.is_none() && work.contains_key(&r.scope.provider) && r.status.is_gap()
-    }) {
-        logs.coverage.push(AuditCoverageRow {
-            provider: row.scope.provider,
-            account: None,
-            region: None,
-            source: source_name(row.scope.provider),
-            status: row.status,
-            detail: row.detail.clone(),
-            since: Some(query.window.since),
-            until: Some(query.window.until),
-            requests: 0,
-            records: 0,
-            matched: 0,
-            malformed: 0,
-            label: String::new(),
-        });
-    }
-    let take = |provider| work.get(&provider).cloned();
+    let scopes_of = |provider| work.get(&provider).cloned();
     let (aws_logs, azure_logs, gcp_logs) = tokio::join!(
         async {
-            match take(Provider::Aws) {
+            match scopes_of(Provider::Aws) {
                 Some((window, scopes)) if !scopes.is_empty() => {
                     aws::fetch(Query { window, ..query }, scopes).await
                 }
@@ -254,7 +292,7 @@ pub async fn fetch(query: Query<'_>, scopes: &[CoverageRow], now: OffsetDateTime
             }
         },
         async {
-            match take(Provider::Azure) {
+            match scopes_of(Provider::Azure) {
                 Some((window, scopes)) if !scopes.is_empty() => {
                     azure::fetch(Query { window, ..query }, scopes).await
                 }
@@ -262,7 +300,7 @@ pub async fn fetch(query: Query<'_>, scopes: &[CoverageRow], now: OffsetDateTime
             }
         },
         async {
-            match take(Provider::Gcp) {
+            match scopes_of(Provider::Gcp) {
                 Some((window, scopes)) if !scopes.is_empty() => {
                     gcp::fetch(Query { window, ..query }, scopes).await
                 }
@@ -319,6 +357,7 @@ fn clip(
     })
 }
 
+/// The gap row's error for the part of `window` older than the provider keeps.
 fn retention_gap(provider: Provider, window: Window, now: OffsetDateTime) -> ListingError {
     let oldest = now - retention(provider);
     let (api, remedy) = match provider {
