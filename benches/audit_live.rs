@@ -23,17 +23,12 @@
 //! BENCH_PAGE, BENCH_LATENCY_MS). Absolute times drift on shared machines; the ratios are the
 //! result.
 
+mod common;
+
+use common::{env_or, mirrorguard};
 use mirrorguard_mocks::{MockCloud, World};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 const ACCOUNT: &str = "111122223333";
 /// The client's default pace (mirrorguard's DEFAULT_CLOUDTRAIL_RATE).
@@ -106,41 +101,9 @@ struct Measured {
 
 /// One `mirrorguard audit --live` of `providers` against the mock.
 fn audit(mock: &MockCloud, home: &Path, providers: &str, projects: &str) -> Measured {
-    let adc = home.join("adc.json");
-    std::fs::write(
-        &adc,
-        serde_json::json!({
-            "type": "authorized_user",
-            "client_id": "bench.apps.googleusercontent.com",
-            "client_secret": "bench",
-            "refresh_token": "1//bench",
-            "token_uri": format!("{}/token", mock.endpoint()),
-        })
-        .to_string(),
-    )
-    .expect("ADC file");
     let before = mock.requests().len();
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_mirrorguard"))
-        .env_clear()
-        .env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_ENDPOINT_URL", mock.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
-        .env("AWS_SECRET_ACCESS_KEY", "bench")
-        .env("AWS_REGION", "us-east-1")
-        .env("MIRRORGUARD_AZURE_NO_MANAGED_IDENTITY", "1")
-        .env("MIRRORGUARD_AZURE_ENDPOINT", mock.endpoint())
-        .env("AZURE_AUTHORITY_HOST", mock.endpoint())
-        .env("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
-        .env("AZURE_CLIENT_ID", "bench")
-        .env("AZURE_CLIENT_SECRET", "bench")
-        .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
-        .env("MIRRORGUARD_GCP_ENDPOINT", mock.endpoint())
-        .env("MIRRORGUARD_GCP_LOGGING_ENDPOINT", mock.endpoint())
-        .env("GCE_METADATA_HOST", mock.addr().to_string())
+    let mut command = mirrorguard(mock, home);
+    command
         .args([
             "audit",
             "--live",
@@ -150,9 +113,9 @@ fn audit(mock: &MockCloud, home: &Path, providers: &str, projects: &str) -> Meas
             "/dev/null",
         ])
         .args(["--now", "2026-11-15T12:00:00Z", "--since", "24h"])
-        .args(["--provider", providers, "--gcp-projects", projects])
-        .output()
-        .expect("mirrorguard runs");
+        .args(["--provider", providers, "--gcp-projects", projects]);
+    let started = Instant::now();
+    let output = command.output().expect("mirrorguard runs");
     let wall = started.elapsed();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(

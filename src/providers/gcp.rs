@@ -241,6 +241,23 @@ pub(crate) fn build_credentials(
     })
 }
 
+/// The backoff every GCP client of a run uses: from `--retry-backoff`, doubling, at most eight
+/// times it (and at least 8 s).
+pub(crate) fn backoff(
+    tuning: &Tuning,
+) -> Result<google_cloud_gax::exponential_backoff::ExponentialBackoff, ListingError> {
+    ExponentialBackoffBuilder::new()
+        .with_initial_delay(tuning.initial_backoff)
+        .with_maximum_delay(
+            tuning
+                .initial_backoff
+                .max(std::time::Duration::from_secs(1))
+                * 8,
+        )
+        .build()
+        .map_err(|e| ListingError::failed(format!("ClientError: {e}")))
+}
+
 /// The two Compute clients, sharing credentials, retry and timeout settings: see
 /// [`ListRetryPolicy`]; exponential backoff, up to `--max-attempts`.
 async fn build_clients(
@@ -248,18 +265,7 @@ async fn build_clients(
     credentials: google_cloud_auth::credentials::Credentials,
     tuning: &Tuning,
 ) -> Result<(PacketMirrorings, NetworkFirewallPolicies), ListingError> {
-    let backoff = || {
-        ExponentialBackoffBuilder::new()
-            .with_initial_delay(tuning.initial_backoff)
-            .with_maximum_delay(
-                tuning
-                    .initial_backoff
-                    .max(std::time::Duration::from_secs(1))
-                    * 8,
-            )
-            .build()
-            .map_err(|e| ListingError::failed(format!("ClientError: {e}")))
-    };
+    let backoff = || backoff(tuning);
     let retry = || ListRetryPolicy.with_attempt_limit(tuning.max_attempts.max(1));
     let mirrorings = PacketMirrorings::builder()
         .with_endpoint(endpoint)

@@ -39,16 +39,12 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     let targets = query.targets;
     let sdk_config = load_config(&targets.aws, &targets.tuning).await;
     let Some(http) = sdk_config.http_client() else {
-        return scopes
-            .iter()
-            .map(|scope| {
-                let mut log = ScopeLog::new(Provider::Aws, scope, query.window);
-                log.fail(crate::providers::ListingError::failed(
-                    "ClientError: no HTTP client for CloudTrail",
-                ));
-                log
-            })
-            .collect();
+        return ScopeLog::all_failed(
+            Provider::Aws,
+            &scopes,
+            query.window,
+            crate::providers::ListingError::failed("ClientError: no HTTP client for CloudTrail"),
+        );
     };
     futures::stream::iter(scopes)
         .map(|scope| {

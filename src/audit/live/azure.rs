@@ -39,16 +39,7 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     let targets = query.targets;
     let client = match Client::new(query) {
         Ok(client) => client,
-        Err(error) => {
-            return scopes
-                .iter()
-                .map(|scope| {
-                    let mut log = ScopeLog::new(Provider::Azure, scope, query.window);
-                    log.fail(error.clone());
-                    log
-                })
-                .collect()
-        }
+        Err(error) => return ScopeLog::all_failed(Provider::Azure, &scopes, query.window, error),
     };
     futures::stream::iter(scopes)
         .map(|scope| {

@@ -9,10 +9,9 @@ use super::{LogScope, Query, ScopeLog};
 use crate::audit::rule::{CATALOGUE, GCP_SERVICE_NAME};
 use crate::audit::sources::Format;
 use crate::model::Provider;
-use crate::providers::gcp::{build_credentials, classify, ListRetryPolicy};
+use crate::providers::gcp::{backoff, build_credentials, classify, ListRetryPolicy};
 use crate::providers::{deadline_passed, one_line, paginate, within, ListingError};
 use futures::StreamExt;
-use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
 use google_cloud_gax::options::RequestOptionsBuilder;
 use google_cloud_gax::retry_policy::RetryPolicyExt;
 use google_cloud_logging_v2::client::LoggingServiceV2;
@@ -36,14 +35,7 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
                 Some(Err(error)) => error,
                 _ => deadline_passed("the Cloud Logging client setup"),
             };
-            return scopes
-                .iter()
-                .map(|scope| {
-                    let mut log = ScopeLog::new(Provider::Gcp, scope, query.window);
-                    log.fail(error.clone());
-                    log
-                })
-                .collect();
+            return ScopeLog::all_failed(Provider::Gcp, &scopes, query.window, error);
         }
     };
     futures::stream::iter(scopes)
@@ -61,16 +53,7 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
 async fn client(query: Query<'_>) -> Result<LoggingServiceV2, ListingError> {
     let (settings, tuning) = (&query.targets.gcp, &query.targets.tuning);
     let credentials = build_credentials(&settings.auth)?;
-    let backoff = ExponentialBackoffBuilder::new()
-        .with_initial_delay(tuning.initial_backoff)
-        .with_maximum_delay(
-            tuning
-                .initial_backoff
-                .max(std::time::Duration::from_secs(1))
-                * 8,
-        )
-        .build()
-        .map_err(|e| ListingError::failed(format!("ClientError: {e}")))?;
+    let backoff = backoff(tuning)?;
     LoggingServiceV2::builder()
         .with_endpoint(
             settings

@@ -201,6 +201,24 @@ impl ScopeLog {
         }
     }
 
+    /// Every scope of a source that could not even start (no client, no credentials), each
+    /// with the same error.
+    pub fn all_failed(
+        provider: Provider,
+        scopes: &[LogScope],
+        window: Window,
+        error: ListingError,
+    ) -> Vec<ScopeLog> {
+        scopes
+            .iter()
+            .map(|scope| {
+                let mut log = ScopeLog::new(provider, scope, window);
+                log.fail(error.clone());
+                log
+            })
+            .collect()
+    }
+
     /// Records that the query stopped on an error; what was fetched before it is kept.
     pub fn fail(&mut self, error: ListingError) {
         let previous = self.row.detail.take();
