@@ -114,8 +114,8 @@ pub fn write_json(report: &AuditReport, out: &mut dyn io::Write) -> io::Result<(
         findings: &report.findings,
         summary: Summary {
             total: AuditCounts::of(&report.events),
-            records: report.inputs.iter().map(|i| i.records).sum(),
-            malformed: report.inputs.iter().map(|i| i.malformed).sum(),
+            records: records_read(report),
+            malformed: malformed_read(report),
             inputs_incomplete: report.inputs.iter().filter(|i| i.lost_input()).count(),
             audit_gaps: report.audit_coverage.iter().filter(|r| r.is_gap()).count(),
             by_provider,
@@ -248,6 +248,22 @@ pub fn write_audit_coverage(
     writeln!(out, "{table}")
 }
 
+/// Records read from files and from live queries.
+fn records_read(report: &AuditReport) -> u64 {
+    report.inputs.iter().map(|i| i.records).sum::<u64>()
+        + report.audit_coverage.iter().map(|r| r.records).sum::<u64>()
+}
+
+/// Records that could not be read, from files and from live queries.
+fn malformed_read(report: &AuditReport) -> u64 {
+    report.inputs.iter().map(|i| i.malformed).sum::<u64>()
+        + report
+            .audit_coverage
+            .iter()
+            .map(|r| r.malformed)
+            .sum::<u64>()
+}
+
 /// `5 changes (2 unsanctioned), 1 attempt · 12 records, 0 malformed · exit 1 (violation)`
 pub fn summary_line(report: &AuditReport) -> String {
     let counts = AuditCounts::of(&report.events);
@@ -276,9 +292,9 @@ pub fn summary_line(report: &AuditReport) -> String {
         if counts.changes == 1 { "" } else { "s" },
         counts.attempts,
         if counts.attempts == 1 { "" } else { "s" },
-        report.inputs.iter().map(|i| i.records).sum::<u64>(),
-        if report.inputs.iter().map(|i| i.records).sum::<u64>() == 1 { "" } else { "s" },
-        report.inputs.iter().map(|i| i.malformed).sum::<u64>(),
+        records_read(report),
+        if records_read(report) == 1 { "" } else { "s" },
+        malformed_read(report),
         report.inputs.iter().filter(|i| i.lost_input()).count(),
         if report.inputs.iter().filter(|i| i.lost_input()).count() == 1 { "" } else { "s" },
         worst.map_or("none", Severity::as_str),
