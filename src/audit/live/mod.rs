@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
 /// How far back `--live` reads when `--since` is not given: a day, plus an hour of overlap so
-/// a daily schedule does not miss the records a provider delivers minutes after the call
-/// (a change seen by two runs is still one change per run).
+/// a daily schedule does not miss the records a provider delivers minutes after the call (a
+/// change inside the overlap is reported by both runs, with the same fingerprint).
 pub const DEFAULT_WINDOW: Duration = Duration::hours(25);
 
 /// How far back each provider's live log API reaches (CONTRACTS §7).
