@@ -429,8 +429,8 @@ pub enum ColorArg {
 /// and `audit --live`, so the live logs are read for exactly the scopes a scan would list.
 #[derive(Debug, Args)]
 pub struct CloudArgs {
-    /// Providers to scan, comma-separated: aws, azure, gcp (default: all three clouds; network
-    /// is not available yet).
+    /// Providers to scan (for `audit --live`: whose logs to read), comma-separated: aws,
+    /// azure, gcp (default: all three clouds; network is not available yet).
     #[arg(long = "provider", alias = "providers", value_delimiter = ',', value_parser = parse_provider)]
     pub providers: Vec<Provider>,
 
