@@ -378,7 +378,10 @@ struct FoundMirror {
 }
 
 /// A saved `scan --format json` report, read for `flag` (named in every error).
-fn read_scan_report(report: &Path, flag: &str) -> Result<serde_json::Value, CommandError> {
+pub(crate) fn read_scan_report(
+    report: &Path,
+    flag: &str,
+) -> Result<serde_json::Value, CommandError> {
     let text = std::fs::read(report)
         .map_err(|e| CommandError::Usage(format!("{flag} {}: {e}", report.display())))?;
     let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {

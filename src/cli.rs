@@ -565,6 +565,17 @@ pub struct ScanArgs {
     #[arg(long = "audit", value_name = "PATH")]
     pub audit: Vec<String>,
 
+    /// Compare with an earlier JSON report (`scan --format json --output FILE`): mirrors new
+    /// or retargeted since then are marked, and mirrors gone from a scope scanned both times
+    /// are `disappeared-mirror` findings (gone from a scope not scanned now: `unknown`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// The table shows only the mirrors that changed since --baseline (the JSON report stays
+    /// whole); coverage gaps are always shown.
+    #[arg(long, requires = "baseline")]
+    pub changes_only: bool,
+
     /// Also read the providers' audit logs live (CloudTrail LookupEvents, the Azure Activity
     /// Log, GCP Cloud Logging) for every scope the scan covers, over --since (default 25h: a
     /// day and an hour of overlap for records that arrive late).
@@ -778,6 +789,8 @@ impl ScanArgs {
             now: self.now,
             audit_paths: self.audit,
             audit_live: self.audit_live || self.demo,
+            baseline: self.baseline,
+            changes_only: self.changes_only,
             audit,
         })
     }

@@ -10,6 +10,7 @@
 pub mod allowlist;
 pub mod approve;
 pub mod audit;
+pub mod baseline;
 pub mod cli;
 pub mod demo;
 pub mod model;

@@ -201,6 +201,8 @@ pub struct Report {
     pub orphan_violation: bool,
     /// The audit-log check run with the scan (`scan --audit`), correlated with the inventory.
     pub audit: Option<crate::audit::correlate::ScanAudit>,
+    /// What changed since an earlier report (`scan --baseline`).
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 impl Report {
@@ -390,6 +392,7 @@ pub fn evaluate(
         findings,
         orphan_violation,
         audit: None,
+        baseline: None,
     }
 }
 

@@ -58,6 +58,10 @@ pub struct ScanRequest {
     /// Read the providers' logs live for every scope the scan covers (`--audit-live`; the
     /// demo always does).
     pub audit_live: bool,
+    /// An earlier JSON report to compare with (`--baseline`).
+    pub baseline: Option<PathBuf>,
+    /// The table shows only the mirrors that changed since the baseline (`--changes-only`).
+    pub changes_only: bool,
     /// How those logs are read (window, attempts).
     pub audit: AuditSettings,
 }
@@ -100,6 +104,11 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
     };
     let now = now.unwrap_or_else(OffsetDateTime::now_utc);
     let targets = scan_targets(&cloud, &allowlist, now, started, false)?;
+    // Read before any cloud is called: an unreadable baseline is a usage error (exit 2).
+    let baseline = match &request.baseline {
+        Some(path) => Some(crate::baseline::load(path)?),
+        None => None,
+    };
     // Log inputs are checked before any cloud is called: a typo in a path is a usage error.
     let audit_inputs = if request.demo {
         if !request.audit_paths.is_empty() {
@@ -158,9 +167,20 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         crate::audit::correlate::attach(&mut report, audit, &allowlist);
     }
 
+    if let Some(baseline) = &baseline {
+        crate::baseline::attach(&mut report, baseline);
+    }
+
     let mut rendered = Vec::new();
     let written = match request.format {
-        Format::Table => report::table::write_scan(&report, &mut rendered, request.color),
+        Format::Table => report::table::write_scan(
+            &report,
+            &mut rendered,
+            report::table::TableOptions {
+                color: request.color,
+                changes_only: request.changes_only,
+            },
+        ),
         Format::Json => report::json::write_scan(&report, &mut rendered),
     };
     deliver(

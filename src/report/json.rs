@@ -26,7 +26,27 @@ struct ScanDocument<'a> {
     findings: &'a [Finding],
     /// The audit-log check run with the scan (`--audit`, the demo); `null` without one.
     audit: Option<JsonAudit<'a>>,
+    /// What changed since `--baseline`; `null` without one.
+    baseline: Option<JsonBaseline<'a>>,
     summary: Summary,
+}
+
+/// The baseline part of a scan report.
+#[derive(Serialize)]
+struct JsonBaseline<'a> {
+    path: &'a str,
+    generated_at: Option<&'a str>,
+    new: usize,
+    retargeted: Vec<JsonRetarget<'a>>,
+    disappeared: &'a [crate::baseline::BaselineMirror],
+    unknown: &'a [crate::baseline::Unknown],
+}
+
+#[derive(Serialize)]
+struct JsonRetarget<'a> {
+    provider: Provider,
+    id: &'a str,
+    previous_target: &'a str,
 }
 
 /// The audit part of a scan report: the same inputs and events as `audit/v1`.
@@ -61,6 +81,8 @@ struct JsonMirror<'a> {
     verdict: MirrorVerdict,
     approved_by: Option<&'a EntryRef>,
     severity: Option<Severity>,
+    /// `new`, `retargeted` or `unchanged` since `--baseline`; `null` without one.
+    baseline: Option<crate::baseline::Change>,
     /// From the audit logs, when the scan read them and they hold the change.
     created_by: Option<&'a ChangeRef>,
     last_changed_by: Option<&'a ChangeRef>,
@@ -158,6 +180,10 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
                 verdict: m.verdict,
                 approved_by: m.approved_by.as_ref(),
                 severity: m.severity,
+                baseline: report
+                    .baseline
+                    .as_ref()
+                    .and_then(|b| b.change(m.mirror.provider, &m.mirror.id)),
                 created_by: history.and_then(|h| h.created_by.as_ref()),
                 last_changed_by: history.and_then(|h| h.last_changed_by.as_ref()),
             }
@@ -194,6 +220,26 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         staged,
         coverage: &report.coverage,
         findings: &report.findings,
+        baseline: report.baseline.as_ref().map(|b| JsonBaseline {
+            path: &b.path,
+            generated_at: b.generated_at.as_deref(),
+            new: b
+                .changes
+                .values()
+                .filter(|c| **c == crate::baseline::Change::New)
+                .count(),
+            retargeted: b
+                .previous_targets
+                .iter()
+                .map(|((provider, id), before)| JsonRetarget {
+                    provider: *provider,
+                    id,
+                    previous_target: before,
+                })
+                .collect(),
+            disappeared: &b.disappeared,
+            unknown: &b.unknown,
+        }),
         audit: report.audit.as_ref().map(|a| JsonAudit {
             rule: super::audit::rule_name(a.report.rule),
             window: super::audit::Window::of(a.report.since, a.report.until),

@@ -8,8 +8,28 @@ use crate::posture::{coverage_counts, scope_name, MirrorVerdict, Report, Severit
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::io;
 
+/// How the scan table is drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    pub color: bool,
+    /// Only the mirrors new or retargeted since the baseline (gaps and the baseline's own
+    /// section are still shown).
+    pub changes_only: bool,
+}
+
 /// Writes the report as text tables.
-pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::Result<()> {
+pub fn write_scan(
+    report: &Report,
+    out: &mut dyn io::Write,
+    options: TableOptions,
+) -> io::Result<()> {
+    let color = options.color;
+    let changed = |m: &Mirror| {
+        report
+            .baseline
+            .as_ref()
+            .and_then(|b| b.change(m.provider, &m.id))
+    };
     let paint = |cell: Cell, color_of: Option<Color>| match (color, color_of) {
         (true, Some(c)) => cell.fg(c),
         _ => cell,
@@ -18,7 +38,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
     // One section per provider, each with its own summary, so a cloud that found nothing and
     // a cloud that could not be listed never look alike.
     for provider in &report.providers {
-        let mirrors: Vec<_> = report
+        let all_mirrors: Vec<_> = report
             .mirrors
             .iter()
             .filter(|m| m.mirror.provider == *provider)
@@ -32,8 +52,20 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         writeln!(
             out,
             "{}",
-            provider_heading(report, *provider, &mirrors, &coverage)
+            provider_heading(report, *provider, &all_mirrors, &coverage)
         )?;
+        let mirrors: Vec<_> = all_mirrors
+            .into_iter()
+            .filter(|m| {
+                !options.changes_only
+                    || changed(&m.mirror).is_some_and(|c| c != crate::baseline::Change::Unchanged)
+            })
+            .collect();
+        if mirrors.is_empty() && options.changes_only {
+            writeln!(out, "  no mirror new or retargeted since the baseline")?;
+            writeln!(out)?;
+            continue;
+        }
         if mirrors.is_empty() {
             let scanned = coverage
                 .iter()
@@ -71,6 +103,13 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
             let verdict_text = match evaluated.severity {
                 Some(severity) if evaluated.verdict != MirrorVerdict::Approved => {
                     format!("{verdict_text}\n{}", severity.as_str())
+                }
+                _ => verdict_text,
+            };
+            let verdict_text = match changed(m) {
+                Some(crate::baseline::Change::New) => format!("{verdict_text}\nNEW since baseline"),
+                Some(crate::baseline::Change::Retargeted) => {
+                    format!("{verdict_text}\nRETARGETED since baseline")
                 }
                 _ => verdict_text,
             };
@@ -208,6 +247,10 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write, color: bool) -> io::
         write_audit(audit, report, out, color)?;
     }
 
+    if let Some(baseline) = &report.baseline {
+        write_baseline(baseline, out, color)?;
+    }
+
     let notes: Vec<String> = report
         .findings
         .iter()
@@ -342,6 +385,79 @@ fn history_lines(report: &Report, m: &Mirror) -> String {
         text.push_str(&line("changed", changed));
     }
     text
+}
+
+/// What changed since the baseline: the counts, then every mirror gone from a scope scanned
+/// both times, every one whose scope was not scanned (unknown, not gone), and every retarget.
+fn write_baseline(
+    baseline: &crate::baseline::Comparison,
+    out: &mut dyn io::Write,
+    color: bool,
+) -> io::Result<()> {
+    use crate::baseline::Change;
+    let count = |change: Change| baseline.changes.values().filter(|c| **c == change).count();
+    writeln!(
+        out,
+        "SINCE THE BASELINE ({}, generated {}) · {} new, {} retargeted, {} disappeared, {} unknown",
+        inert(&baseline.path),
+        inert(baseline.generated_at.as_deref().unwrap_or("?")),
+        count(Change::New),
+        count(Change::Retargeted),
+        baseline.disappeared.len(),
+        baseline.unknown.len(),
+    )?;
+    let rows: Vec<(String, &crate::baseline::BaselineMirror, String)> = baseline
+        .disappeared
+        .iter()
+        .map(|m| {
+            (
+                "DISAPPEARED".to_string(),
+                m,
+                "its scope was scanned; it is gone".to_string(),
+            )
+        })
+        .chain(
+            baseline
+                .unknown
+                .iter()
+                .map(|u| ("unknown".to_string(), &u.mirror, u.reason.clone())),
+        )
+        .collect();
+    if !rows.is_empty() {
+        let mut table = new_table(
+            &["", "ACCOUNT / REGION", "MIRROR", "THEN SENT TO", "WHY"],
+            color,
+        );
+        for (what, mirror, why) in rows {
+            let cell = Cell::new(format!("{what}\n{}", mirror.verdict));
+            table.add_row(vec![
+                if color && what == "DISAPPEARED" {
+                    cell.fg(Color::Yellow)
+                } else {
+                    cell
+                },
+                Cell::new(format!(
+                    "{} {}\n{}",
+                    mirror.provider,
+                    inert(&mirror.account),
+                    inert(mirror.region.as_deref().unwrap_or("-"))
+                )),
+                Cell::new(inert(&mirror.id)),
+                Cell::new(inert(&mirror.target)),
+                Cell::new(inert(&why)),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    for ((provider, id), before) in &baseline.previous_targets {
+        writeln!(
+            out,
+            "  retargeted: {provider} {} was sending to {}",
+            inert(id),
+            inert(before)
+        )?;
+    }
+    writeln!(out)
 }
 
 /// The audit section of a scan: what only logs and inventory together show, then every

@@ -6,6 +6,7 @@ mod approve;
 mod audit;
 mod aws;
 mod azure;
+mod baseline;
 mod cli;
 mod conformance;
 mod gcp;
