@@ -15,7 +15,7 @@
 //! client that does not pace itself or retry `ThrottlingException` fails here as it would in
 //! production.
 
-use crate::aws::{credential_scope, find_account};
+use crate::aws::{credential_scope, find_caller};
 use crate::wire::{guid, json_response, page_offset, page_token, rfc3339_utc};
 use crate::world::{AwsEvent, FaultKind, World, DEFAULT_SOURCE_IP};
 use crate::{MockState, RequestRecord};
@@ -121,12 +121,13 @@ pub(crate) async fn handle(
             "Missing Authentication Token",
         );
     };
-    let Some(account) = find_account(state, &scope.access_key) else {
+    let Some(caller) = find_caller(state, &scope.access_key) else {
         return bad_request(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         );
     };
+    let account = caller.account;
     let region = scope.region.as_str();
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(LookupRequest::default())
@@ -164,15 +165,14 @@ pub(crate) async fn handle(
     state.record(record(&account.id, region, params));
 
     let mut token_loop = false;
-    for (index, fault) in state.world.aws.faults.iter().enumerate() {
+    for index in state.aws.faults_for(&account.id) {
+        let fault = &state.world.aws.faults[index];
         if !fault.matches(&account.id, region, "LookupEvents") {
             continue;
         }
         match fault.kind {
             FaultKind::Denied => {
-                let arn = account.arn.clone().unwrap_or_else(|| {
-                    format!("arn:aws:iam::{}:user/mirrorguard-scanner", account.id)
-                });
+                let arn = caller.arn();
                 return bad_request(
                     "AccessDeniedException",
                     &format!("User: {arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action"),
@@ -289,10 +289,15 @@ pub(crate) async fn handle(
         .event_category
         .as_deref()
         .is_some_and(|c| c.eq_ignore_ascii_case("insight"));
-    let events = state.world.aws_events();
-    let mut selected: Vec<(&AwsEvent, Summary)> = events
+    let events = &state.aws.events;
+    let scope_events = if insights {
+        &[][..]
+    } else {
+        state.aws.events_by_scope.get(&account.id, region)
+    };
+    let mut selected: Vec<(&AwsEvent, Summary)> = scope_events
         .iter()
-        .filter(|e| !insights && e.account == account.id && e.region == region)
+        .map(|&n| &events[n])
         .filter(|e| {
             let t = e.time.unix_timestamp() as f64;
             start <= t && t <= end

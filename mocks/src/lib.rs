@@ -5,8 +5,9 @@
 //!
 //! | Provider | Routes | Module |
 //! |---|---|---|
-//! | AWS EC2 + STS (Query API) | `POST /` (form body, no `X-Amz-Target`) | [`aws`] |
+//! | AWS EC2 + STS GetCallerIdentity, AssumeRole (Query API) | `POST /` (form body, no `X-Amz-Target`) | [`aws`] |
 //! | AWS CloudTrail LookupEvents (awsJson 1.1) | `POST /` with `X-Amz-Target: CloudTrail_20131101.LookupEvents` | [`cloudtrail`] |
+//! | AWS Organizations ListAccounts (awsJson 1.1) | `POST /` with `X-Amz-Target: AWSOrganizationsV20161128.ListAccounts` | [`organizations`] |
 //! | Azure token (Entra ID v2) | `POST /{tenant}/oauth2/v2.0/token` | [`azure`] |
 //! | Azure Resource Manager | `GET /subscriptions`, `GET /subscriptions/{sub}/providers/Microsoft.Network/{virtualNetworkTaps,networkInterfaces}` | [`azure`] |
 //! | Azure Activity Log | `GET /subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values` | [`activity_log`] (auth, faults: [`azure`]) |
@@ -17,7 +18,8 @@
 //!
 //! The routes do not collide, so one base URL serves as every provider's endpoint override.
 //! The audit APIs serve the world's events ([`World::aws_events`] and its siblings), so one
-//! world file describes both what exists and how it came to be.
+//! world file describes both what exists and how it came to be. [`World::synthetic`] generates
+//! organisation-sized worlds with a deterministic fault mix for benchmarks.
 
 pub mod activity_log;
 pub mod aws;
@@ -25,15 +27,18 @@ pub mod azure;
 pub mod cloudtrail;
 pub mod gcp;
 pub mod logging;
+pub mod organizations;
+pub mod synthetic;
 mod wire;
 pub mod world;
 
+pub use synthetic::{FaultMix, InjectedFault};
 pub use world::{FaultKind, World};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 /// One request as the mock saw it, for tests that assert on what the client sent.
@@ -49,6 +54,10 @@ pub struct RequestRecord {
 /// Shared state behind the HTTP handlers.
 pub struct MockState {
     pub world: World,
+    /// The AWS lookups every request makes, indexed once.
+    pub(crate) aws: aws::AwsIndex,
+    /// Sessions STS AssumeRole handed out, by their access key id.
+    pub(crate) assumed: RwLock<HashMap<String, aws::AssumedSession>>,
     /// Matching requests seen so far, per provider and index into that provider's `faults`
     /// (for `throttled N times`); each provider numbers its faults from 0.
     fault_hits: Mutex<HashMap<(&'static str, usize), u32>>,
@@ -65,6 +74,8 @@ const BUCKET_CAPACITY: f64 = 2.0;
 impl MockState {
     fn new(world: World) -> Self {
         MockState {
+            aws: aws::AwsIndex::new(&world),
+            assumed: RwLock::new(HashMap::new()),
             world,
             fault_hits: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
@@ -119,7 +130,7 @@ impl MockState {
 /// | [`start`](Self::start), [`start_on`](Self::start_on) | a server on an ephemeral (or given) loopback port |
 /// | [`endpoint`](Self::endpoint), [`addr`](Self::addr) | the base URL every endpoint override points at |
 /// | [`world`](Self::world) | the world served; [`World::aws_events`], [`World::azure_events`] and [`World::gcp_events`] count the audit events it holds |
-/// | [`requests`](Self::requests) | every request seen, as [`RequestRecord`]s (`service`/`action`: `cloudtrail`/`LookupEvents`, `monitor`/`activityLogs`, `logging`/`entries.list`, besides the inventory calls) |
+/// | [`requests`](Self::requests) | every request seen, as [`RequestRecord`]s (`service`/`action`: `cloudtrail`/`LookupEvents`, `organizations`/`ListAccounts`, `sts`/`AssumeRole` (its `account` the role's), `monitor`/`activityLogs`, `logging`/`entries.list`, besides the inventory calls) |
 /// | [`rate_limited`](Self::rate_limited) | LookupEvents requests the CloudTrail rate limiter refused |
 pub struct MockCloud {
     addr: SocketAddr,

@@ -62,7 +62,7 @@ pub(crate) fn fnv64(seed: u64, data: &[u8]) -> u64 {
 
 /// splitmix64's finaliser: spreads FNV's output so keys differing in one character (request
 /// counters) do not yield look-alike GUIDs.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

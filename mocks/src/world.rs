@@ -17,10 +17,30 @@
 //! [[gcp.events]]          # Cloud Audit Logs Admin Activity (entries.list), see [`GcpEvent`]
 //! ```
 //!
+//! An AWS organisation (AWS Organizations ListAccounts, STS AssumeRole into member accounts):
+//!
+//! ```toml
+//! [aws.organization]
+//! id = "o-a1b2c3d4e5"
+//! management_account = "111122223333"   # the only account that may call ListAccounts
+//!
+//! [[aws.accounts]]
+//! id = "444455556666"
+//! regions = ["us-east-1"]
+//! name = "prod"                         # ListAccounts' Name (default "account-ID")
+//! email = "prod@example.com"            # default "aws+ID@example.com"
+//! status = "ACTIVE"                     # or SUSPENDED (AssumeRole refused), PENDING_CLOSURE
+//! outside_organization = false          # true: exists, but ListAccounts does not list it
+//! roles = [{ name = "MirrorguardReadOnly", trusted = ["111122223333"], external_id = "x" }]
+//! ```
+//!
+//! [`World::synthetic`] builds large organisations with a deterministic fault mix for
+//! benchmarks and fault tests (see [`crate::synthetic`]).
+//!
 //! Timestamps are RFC 3339 with an offset, quoted or as bare TOML offset date-times.
 //!
-//! Faults name the API call as `action`: EC2/STS Query actions and `LookupEvents` under
-//! `[[aws.faults]]`; `subscriptions`, `virtualNetworkTaps`, `networkInterfaces`, `activityLogs`
+//! Faults name the API call as `action`: EC2/STS Query actions (`AssumeRole` matches the
+//! *target* account), `LookupEvents` and `ListAccounts` under `[[aws.faults]]`; `subscriptions`, `virtualNetworkTaps`, `networkInterfaces`, `activityLogs`
 //! and `token` under `[[azure.faults]]`; `packetMirrorings.aggregatedList`,
 //! `networkFirewallPolicies.aggregatedList`, `entries.list` and `token` under `[[gcp.faults]]`.
 //! A fault without `action` applies to every call of its scope, the audit APIs included.
@@ -80,6 +100,10 @@ impl Default for Settings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AwsWorld {
+    /// The AWS Organizations organisation the accounts belong to; without it, ListAccounts
+    /// answers `AWSOrganizationsNotInUseException` (AssumeRole works regardless).
+    #[serde(default)]
+    pub organization: Option<AwsOrganization>,
     #[serde(default)]
     pub accounts: Vec<AwsAccount>,
     #[serde(default)]
@@ -92,7 +116,9 @@ pub struct AwsWorld {
     #[serde(default)]
     pub events: Vec<AwsEvent>,
     /// `action` is the Query API action (`DescribeTrafficMirrorSessions`, …,
-    /// `GetCallerIdentity`) or `LookupEvents` (CloudTrail); `region` is the SigV4 region.
+    /// `GetCallerIdentity`, `AssumeRole`), `LookupEvents` (CloudTrail) or `ListAccounts`
+    /// (Organizations); `region` is the SigV4 region; `account` is the caller's account, except
+    /// for `AssumeRole`, where it is the account whose role is assumed.
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -114,6 +140,84 @@ pub struct AwsAccount {
     /// `optInStatus = not-opted-in`, and every call to them fails with AuthFailure.
     #[serde(default)]
     pub not_opted_in: Vec<String>,
+    /// The account's name in the organisation (ListAccounts `Name`; default `account-ID`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The root user's e-mail address (ListAccounts `Email`; default `aws+ID@example.com`).
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub status: AccountStatus,
+    /// The account exists (its own credentials and roles work) but is not a member of the
+    /// organisation: ListAccounts does not list it, and it may not call ListAccounts.
+    #[serde(default)]
+    pub outside_organization: bool,
+    /// Roles that STS AssumeRole can assume in this account.
+    #[serde(default)]
+    pub roles: Vec<AwsRole>,
+}
+
+impl AwsAccount {
+    /// An account with only the keys every world file gives; the rest at their defaults.
+    pub fn new(id: impl Into<String>, regions: Vec<String>) -> AwsAccount {
+        AwsAccount {
+            id: id.into(),
+            access_key: None,
+            arn: None,
+            regions,
+            not_opted_in: Vec::new(),
+            name: None,
+            email: None,
+            status: AccountStatus::default(),
+            outside_organization: false,
+            roles: Vec::new(),
+        }
+    }
+}
+
+/// `[aws.organization]`: the organisation ListAccounts describes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsOrganization {
+    /// `o-` and 10 to 32 lower-case letters or digits, as AWS Organizations spells ids.
+    pub id: String,
+    /// The management account: one of `aws.accounts`, and the only caller ListAccounts serves.
+    pub management_account: String,
+}
+
+/// An account's state as AWS Organizations reports it (`Status` and `State`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    #[default]
+    Active,
+    /// Closed (or suspended by AWS): listed, but no role in it can be assumed.
+    Suspended,
+    /// Closing: listed and still reachable.
+    PendingClosure,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "ACTIVE",
+            AccountStatus::Suspended => "SUSPENDED",
+            AccountStatus::PendingClosure => "PENDING_CLOSURE",
+        }
+    }
+}
+
+/// An IAM role STS AssumeRole can assume: `arn:aws:iam::ACCOUNT:role/NAME` (a path in the
+/// requested ARN is ignored: the role is found by its name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsRole {
+    pub name: String,
+    /// The account ids whose callers the trust policy admits; an empty list admits nobody.
+    pub trusted: Vec<String>,
+    /// The `sts:ExternalId` condition of the trust policy: a caller must send exactly this.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -714,6 +818,50 @@ impl World {
         if !(self.settings.cloudtrail_rate >= 0.0 && self.settings.cloudtrail_rate.is_finite()) {
             return Err("settings.cloudtrail_rate must be a finite number >= 0".to_string());
         }
+        if let Some(org) = &self.aws.organization {
+            let id_ok = org.id.strip_prefix("o-").is_some_and(|rest| {
+                (10..=32).contains(&rest.len())
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            if !id_ok {
+                return Err(format!(
+                    "aws.organization.id {:?} is not an organisation id (o- and 10 to 32 lower-case letters or digits)",
+                    org.id
+                ));
+            }
+            match self
+                .aws
+                .accounts
+                .iter()
+                .find(|a| a.id == org.management_account)
+            {
+                None => {
+                    return Err(format!(
+                        "aws.organization.management_account {:?} is not one of aws.accounts",
+                        org.management_account
+                    ))
+                }
+                Some(a) if a.outside_organization => {
+                    return Err(format!(
+                        "aws.organization.management_account {:?} cannot be outside_organization",
+                        org.management_account
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for account in &self.aws.accounts {
+            for (n, role) in account.roles.iter().enumerate() {
+                if role.name.is_empty() || role.name.contains(['/', ':']) {
+                    return Err(format!(
+                        "aws.accounts {:?} roles[{n}]: name {:?} must be a bare role name",
+                        account.id, role.name
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -922,6 +1070,83 @@ created_by = "a@b.example"
         assert_eq!(gcp[0].method, "v1.compute.packetMirrorings.insert");
         assert_eq!(gcp[0].resource, "projects/p/regions/r/packetMirrorings/m");
         assert_eq!(gcp[0].collector.as_deref(), Some("fr"));
+    }
+
+    #[test]
+    fn organisation_keys_parse_with_their_defaults() {
+        let world = World::from_toml(
+            r#"
+[aws.organization]
+id = "o-a1b2c3d4e5"
+management_account = "111122223333"
+[[aws.accounts]]
+id = "111122223333"
+regions = ["us-east-1"]
+[[aws.accounts]]
+id = "444455556666"
+regions = ["us-east-1"]
+name = "prod"
+email = "prod@example.com"
+status = "PENDING_CLOSURE"
+outside_organization = true
+roles = [{ name = "MirrorguardReadOnly", trusted = ["111122223333"], external_id = "x" }]
+"#,
+        )
+        .expect("world parses");
+        let org = world.aws.organization.as_ref().unwrap();
+        assert_eq!(org.management_account, "111122223333");
+        let [management, member] = &world.aws.accounts[..] else {
+            panic!("two accounts")
+        };
+        assert_eq!(management.status, AccountStatus::Active);
+        assert!(!management.outside_organization && management.roles.is_empty());
+        assert_eq!(member.status.as_str(), "PENDING_CLOSURE");
+        assert_eq!(member.roles[0].external_id.as_deref(), Some("x"));
+        assert_eq!(member.name.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn bad_organisation_keys_are_refused() {
+        let account = |extra: &str| {
+            format!("[[aws.accounts]]\nid = \"111122223333\"\nregions = []\n{extra}\n")
+        };
+        let org = |id: &str, management: &str| {
+            format!("[aws.organization]\nid = \"{id}\"\nmanagement_account = \"{management}\"\n")
+        };
+        for (text, needle) in [
+            (account("status = \"CLOSED\""), "unknown variant"),
+            (
+                account("roles = [{ name = \"R\" }]"),
+                "missing field `trusted`",
+            ),
+            (
+                account("roles = [{ name = \"R\", trusted = [], path = \"/\" }]"),
+                "unknown field",
+            ),
+            (
+                account("roles = [{ name = \"a/R\", trusted = [] }]"),
+                "bare role name",
+            ),
+            (
+                org("org-1", "111122223333") + &account(""),
+                "organisation id",
+            ),
+            (
+                org("o-a1b2c3d4e5", "999999999999") + &account(""),
+                "not one of aws.accounts",
+            ),
+            (
+                org("o-a1b2c3d4e5", "111122223333") + &account("outside_organization = true"),
+                "outside_organization",
+            ),
+            (
+                org("o-a1b2c3d4e5", "111122223333") + "region = \"x\"\n",
+                "unknown field",
+            ),
+        ] {
+            let error = World::from_toml(&text).expect_err(&text);
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
     }
 
     #[test]
