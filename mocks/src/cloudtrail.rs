@@ -15,19 +15,17 @@
 //! client that does not pace itself or retry `ThrottlingException` fails here as it would in
 //! production.
 
-use crate::aws::{credential_scope, find_caller};
-use crate::wire::{guid, json_response, page_offset, page_token, rfc3339_utc};
+use crate::aws_json;
+use crate::wire::{guid, page_offset, page_token, rfc3339_utc};
 use crate::world::{AwsEvent, FaultKind, World, DEFAULT_SOURCE_IP};
 use crate::{MockState, RequestRecord};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const LOOKUP_EVENTS: &str = "CloudTrail_20131101.LookupEvents";
 const EC2_NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 const EC2_SOURCE: &str = "ec2.amazonaws.com";
@@ -46,24 +44,14 @@ const ATTRIBUTE_KEYS: [&str; 8] = [
 ];
 const UA_CLI: &str = "aws-cli/2.17.40 md/awscrt#0.21.2 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython md/command#ec2.";
 
-/// Every awsJson answer carries a fresh request id.
-fn request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    guid(&format!(
-        "cloudtrail-request/{}",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ))
-}
+const SERVICE: &str = "cloudtrail";
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    json_response(
+    aws_json::error(
+        SERVICE,
         status,
-        CONTENT_TYPE,
-        &[
-            ("x-amzn-ErrorType", code.to_string()),
-            ("x-amzn-RequestId", request_id()),
-        ],
-        json!({ "__type": code, "message": message }).to_string(),
+        code,
+        json!({ "__type": code, "message": message }),
     )
 }
 
@@ -114,26 +102,13 @@ pub(crate) async fn handle(
             &format!("Unknown operation {target}"),
         );
     }
-    let Some(scope) = credential_scope(headers) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        );
-    };
-    let Some(caller) = find_caller(state, &scope.access_key) else {
-        return bad_request(
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        );
+    let (caller, scope) = match aws_json::caller(state, headers, bad_request) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let account = caller.account;
     let region = scope.region.as_str();
-    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(LookupRequest::default())
-    } else {
-        serde_json::from_slice::<LookupRequest>(body)
-    };
+    let parsed = aws_json::body::<LookupRequest>(body);
     let request = match parsed {
         Ok(request) => request,
         Err(e) => {
@@ -196,10 +171,8 @@ pub(crate) async fn handle(
                 tokio::time::sleep(Duration::from_millis(fault.ms.unwrap_or(1000))).await;
             }
             FaultKind::Malformed => {
-                return json_response(
-                    StatusCode::OK,
-                    CONTENT_TYPE,
-                    &[("x-amzn-RequestId", request_id())],
+                return aws_json::ok(
+                    SERVICE,
                     r#"{"Events":[{"EventId":"3b5f7022-3ebc-49fb-ac43-"#.to_string(),
                 );
             }
@@ -321,12 +294,7 @@ pub(crate) async fn handle(
     } else if end_index < selected.len() {
         body["NextToken"] = json!(page_token("cloudtrail", end_index, &query));
     }
-    json_response(
-        StatusCode::OK,
-        CONTENT_TYPE,
-        &[("x-amzn-RequestId", request_id())],
-        body.to_string(),
-    )
+    aws_json::ok(SERVICE, body.to_string())
 }
 
 fn record(account: &str, region: &str, params: Vec<(String, String)>) -> RequestRecord {
@@ -1073,7 +1041,7 @@ error_code = "Client.DryRunOperation"
             &[
                 ("Authorization", AUTH),
                 ("X-Amz-Target", LOOKUP_EVENTS),
-                ("Content-Type", CONTENT_TYPE),
+                ("Content-Type", aws_json::CONTENT_TYPE),
             ],
             body,
         )

@@ -23,6 +23,7 @@
 
 pub mod activity_log;
 pub mod aws;
+mod aws_json;
 pub mod azure;
 pub mod cloudtrail;
 pub mod gcp;

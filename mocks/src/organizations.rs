@@ -10,49 +10,33 @@
 //! Errors are awsJson's `{"__type","Message"}` with `x-amzn-ErrorType`, all 400 but the
 //! `failing` fault's 500 `ServiceException`.
 
-use crate::aws::{credential_scope, find_caller};
-use crate::wire::{fnv64, guid, json_response, page_offset, page_token};
+use crate::aws_json;
+use crate::wire::{fnv64, page_offset, page_token};
 use crate::world::{AwsAccount, AwsOrganization, FaultKind};
 use crate::{MockState, RequestRecord};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Every Organizations operation's `X-Amz-Target` starts with this.
 pub(crate) const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const LIST_ACCOUNTS: &str = "AWSOrganizationsV20161128.ListAccounts";
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// ListAccounts' documented maximum (and the mock's default) page size.
 const MAX_RESULTS: i64 = 20;
 /// Joined timestamps are spread over the five years from 2019-01-01 (stable per account).
 const JOINED_EPOCH: u64 = 1_546_300_800;
 const JOINED_SPREAD: u64 = 5 * 365 * 86_400;
 
-fn request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    guid(&format!(
-        "organizations-request/{}",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ))
-}
+const SERVICE: &str = "organizations";
 
 fn error(status: StatusCode, code: &str, message: &str, extra: &[(&str, &str)]) -> Response {
     let mut body = json!({ "__type": code, "Message": message });
     for (key, value) in extra {
         body[*key] = json!(value);
     }
-    json_response(
-        status,
-        CONTENT_TYPE,
-        &[
-            ("x-amzn-ErrorType", code.to_string()),
-            ("x-amzn-RequestId", request_id()),
-        ],
-        body.to_string(),
-    )
+    aws_json::error(SERVICE, status, code, body)
 }
 
 fn bad_request(code: &str, message: &str) -> Response {
@@ -105,25 +89,13 @@ pub(crate) async fn handle(
             &format!("Unknown operation {target}"),
         );
     }
-    let Some(scope) = credential_scope(headers) else {
-        return bad_request(
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        );
-    };
-    let Some(caller) = find_caller(state, &scope.access_key) else {
-        return bad_request(
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        );
+    let (caller, scope) = match aws_json::caller(state, headers, bad_request) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let account = caller.account;
     let region = scope.region.as_str();
-    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(ListAccountsRequest::default())
-    } else {
-        serde_json::from_slice::<ListAccountsRequest>(body)
-    };
+    let parsed = aws_json::body::<ListAccountsRequest>(body);
     let mut params = Vec::new();
     if let Ok(request) = &parsed {
         if let Some(n) = request.max_results {
@@ -175,12 +147,7 @@ pub(crate) async fn handle(
                 tokio::time::sleep(Duration::from_millis(fault.ms.unwrap_or(1000))).await;
             }
             FaultKind::Malformed => {
-                return json_response(
-                    StatusCode::OK,
-                    CONTENT_TYPE,
-                    &[("x-amzn-RequestId", request_id())],
-                    r#"{"Accounts":[{"Id":"1111222"#.to_string(),
-                );
+                return aws_json::ok(SERVICE, r#"{"Accounts":[{"Id":"1111222"#.to_string());
             }
             FaultKind::Hang => tokio::time::sleep(Duration::from_secs(24 * 3600)).await,
             FaultKind::TokenLoop => token_loop = true,
@@ -243,12 +210,7 @@ pub(crate) async fn handle(
     } else if end < members.len() {
         body["NextToken"] = json!(page_token("organizations", end, &query));
     }
-    json_response(
-        StatusCode::OK,
-        CONTENT_TYPE,
-        &[("x-amzn-RequestId", request_id())],
-        body.to_string(),
-    )
+    aws_json::ok(SERVICE, body.to_string())
 }
 
 /// One `Account` of ListAccounts. `Status` is the deprecated twin of `State`; both are sent, as
