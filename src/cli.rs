@@ -4,10 +4,10 @@
 use crate::audit::command::{AuditRequest, AuditSettings};
 use crate::audit::RuleChoice;
 use crate::model::{is_guid, is_region_name, Provider};
-use crate::providers::aws::{AwsAuth, AwsSettings};
+use crate::providers::aws::{AwsAuth, AwsSettings, MemberRole};
 use crate::providers::azure::{AzureAuth, AzureSettings};
-use crate::providers::gcp::{GcpAuth, GcpSettings};
-use crate::providers::{Tuning, DEFAULT_CONCURRENCY};
+use crate::providers::gcp::{GcpAuth, GcpHierarchy, GcpSettings};
+use crate::providers::{Tuning, DEFAULT_CONCURRENCY, DEFAULT_PER_ACCOUNT};
 use crate::report::Format;
 use crate::scan::{AllowlistSource, CloudSelection, ScanRequest};
 use crate::timefmt::{parse_duration, parse_instant};
@@ -452,6 +452,43 @@ pub struct CloudArgs {
     #[arg(long, value_name = "URL")]
     pub aws_endpoint: Option<String>,
 
+    /// Scan every active account of the caller's AWS organisation (Organizations
+    /// ListAccounts; run it from the management or a delegated-administrator account),
+    /// assuming --aws-role-name in each.
+    #[arg(long, requires = "aws_role_name")]
+    pub aws_organization: bool,
+
+    /// The role to assume in every account but the caller's own (a name, optionally with its
+    /// path: security/MirrorguardReadOnly). The session is named mirrorguard-scan.
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    pub aws_role_name: Option<String>,
+
+    /// The external id the role's trust policy asks for (sts:ExternalId).
+    #[arg(long, value_name = "ID", requires = "aws_role_name")]
+    pub aws_external_id: Option<String>,
+
+    /// AWS accounts to scan, comma-separated: with --aws-organization, the members to keep;
+    /// without, the accounts to reach through --aws-role-name.
+    #[arg(
+        long = "aws-accounts",
+        alias = "aws-account",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_account,
+        requires = "aws_role_name"
+    )]
+    pub aws_accounts: Vec<String>,
+
+    /// AWS accounts to leave out (reported `excluded`, never silently dropped).
+    #[arg(
+        long = "aws-exclude-accounts",
+        alias = "aws-exclude-account",
+        value_delimiter = ',',
+        value_name = "ID",
+        value_parser = parse_account
+    )]
+    pub aws_exclude_accounts: Vec<String>,
+
     /// Azure subscriptions to scan, comma-separated (default: every subscription the identity
     /// can see).
     #[arg(
@@ -503,6 +540,20 @@ pub struct CloudArgs {
     )]
     pub gcp_exclude_projects: Vec<String>,
 
+    /// Scan every active project under this GCP organisation (its numeric id), found with
+    /// Resource Manager v3 search.
+    #[arg(long, value_name = "ID", value_parser = parse_numeric_id, conflicts_with = "gcp_folder")]
+    pub gcp_organization: Option<String>,
+
+    /// Scan every active project under this GCP folder (its numeric id), at any depth.
+    #[arg(long, value_name = "ID", value_parser = parse_numeric_id)]
+    pub gcp_folder: Option<String>,
+
+    /// GCP Resource Manager base URL [env: MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT; ignored
+    /// by --demo].
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
+    pub gcp_resourcemanager_endpoint: Option<String>,
+
     /// GCP Compute base URL (tests, private endpoints) [env: MIRRORGUARD_GCP_ENDPOINT; ignored
     /// by --demo].
     #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
@@ -526,9 +577,24 @@ pub struct CloudArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
 
-    /// Scopes listed at once.
-    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Units of work in flight at once across every account: one scope's listings, one
+    /// AssumeRole, one DescribeRegions.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// Scopes of one account (subscription, project) listed at once, so no single account is
+    /// hammered.
+    #[arg(long, default_value_t = DEFAULT_PER_ACCOUNT as u32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub account_concurrency: u32,
+
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Log what happens on stderr: -v for each scope, -vv for every API call (RUST_LOG
+    /// overrides).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     /// First retry delay (tests shorten it).
     #[arg(long, default_value = "1s", value_parser = parse_duration, hide = true)]
@@ -650,6 +716,48 @@ fn parse_project(text: &str) -> Result<String, String> {
     Ok(id.to_string())
 }
 
+/// An AWS account id: 12 digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not an AWS account id (12 digits)"));
+    }
+    Ok(id.to_string())
+}
+
+/// An IAM role name (`[A-Za-z0-9+=,.@_-]`, 1–64), optionally behind a path of the same
+/// characters (`security/ReadOnly`).
+fn parse_role_name(text: &str) -> Result<String, String> {
+    let name = text.trim().trim_matches('/');
+    let segment_ok = |segment: &str| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    };
+    let last = name.rsplit('/').next().unwrap_or_default();
+    if name.len() > 512 || last.len() > 64 || !name.split('/').all(segment_ok) {
+        return Err(format!(
+            "{text:?} is not an IAM role name (letters, digits and +=,.@_-, optionally behind a path like security/)"
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A GCP organisation or folder id: digits.
+fn parse_numeric_id(text: &str) -> Result<String, String> {
+    let id = text
+        .trim()
+        .trim_start_matches("organizations/")
+        .trim_start_matches("folders/");
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{text:?} is not a numeric organisation or folder id"
+        ));
+    }
+    Ok(id.to_string())
+}
+
 fn parse_provider(text: &str) -> Result<Provider, String> {
     Provider::parse(text.trim())
         .ok_or_else(|| format!("unknown provider {text:?} (expected aws, azure, gcp or network)"))
@@ -663,6 +771,13 @@ impl CloudArgs {
             (!self.aws_regions.is_empty(), "--aws-regions"),
             (self.aws_profile.is_some(), "--aws-profile"),
             (self.aws_endpoint.is_some(), "--aws-endpoint"),
+            (self.aws_organization, "--aws-organization"),
+            (self.aws_role_name.is_some(), "--aws-role-name"),
+            (!self.aws_accounts.is_empty(), "--aws-accounts"),
+            (
+                !self.aws_exclude_accounts.is_empty(),
+                "--aws-exclude-accounts",
+            ),
             (
                 !self.azure_subscriptions.is_empty(),
                 "--azure-subscriptions",
@@ -677,6 +792,12 @@ impl CloudArgs {
                 !self.gcp_exclude_projects.is_empty(),
                 "--gcp-exclude-projects",
             ),
+            (self.gcp_organization.is_some(), "--gcp-organization"),
+            (self.gcp_folder.is_some(), "--gcp-folder"),
+            (
+                self.gcp_resourcemanager_endpoint.is_some(),
+                "--gcp-resourcemanager-endpoint",
+            ),
             (self.gcp_endpoint.is_some(), "--gcp-endpoint"),
             (
                 self.gcp_logging_endpoint.is_some(),
@@ -688,6 +809,10 @@ impl CloudArgs {
             (
                 self.concurrency as usize != DEFAULT_CONCURRENCY,
                 "--concurrency",
+            ),
+            (
+                self.account_concurrency as usize != DEFAULT_PER_ACCOUNT,
+                "--account-concurrency",
             ),
             (
                 self.cloudtrail_rate != crate::audit::live::DEFAULT_CLOUDTRAIL_RATE,
@@ -719,6 +844,10 @@ impl CloudArgs {
             self.gcp_logging_endpoint.clone(),
             "MIRRORGUARD_GCP_LOGGING_ENDPOINT",
         )?;
+        let gcp_resourcemanager_endpoint = from_env(
+            self.gcp_resourcemanager_endpoint.clone(),
+            "MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT",
+        )?;
         // Hidden, for tests and benchmarks: AWS allows 2; slower than one call a minute is a
         // mistake.
         if !(self.cloudtrail_rate.is_finite() && (0.016..=1000.0).contains(&self.cloudtrail_rate)) {
@@ -732,6 +861,13 @@ impl CloudArgs {
                 },
                 endpoint: self.aws_endpoint,
                 regions: self.aws_regions,
+                organization: self.aws_organization,
+                role: self.aws_role_name.map(|name| MemberRole {
+                    name,
+                    external_id: self.aws_external_id,
+                }),
+                accounts: self.aws_accounts,
+                exclude_accounts: self.aws_exclude_accounts,
             },
             azure: AzureSettings {
                 auth: AzureAuth::Chain {
@@ -745,6 +881,12 @@ impl CloudArgs {
                 auth: GcpAuth::ApplicationDefault,
                 endpoint: gcp_endpoint,
                 logging_endpoint: gcp_logging_endpoint,
+                resourcemanager_endpoint: gcp_resourcemanager_endpoint,
+                hierarchy: match (self.gcp_organization, self.gcp_folder) {
+                    (Some(id), _) => Some(GcpHierarchy::Organization(id)),
+                    (None, Some(id)) => Some(GcpHierarchy::Folder(id)),
+                    (None, None) => None,
+                },
                 projects: self.gcp_projects,
                 exclude: self.gcp_exclude_projects,
             },
@@ -754,9 +896,12 @@ impl CloudArgs {
                 initial_backoff: self.retry_backoff,
                 max_pages: self.max_pages.max(1),
                 concurrency: self.concurrency as usize,
+                per_account: self.account_concurrency as usize,
                 deadline: self.deadline,
             },
             cloudtrail_rate: self.cloudtrail_rate,
+            quiet: self.quiet,
+            verbose: self.verbose,
         })
     }
 }

@@ -244,10 +244,34 @@ pub struct Inventory {
     pub coverage: Vec<CoverageRow>,
     pub identities: Vec<Identity>,
     pub orphans: Vec<OrphanTapConfiguration>,
+    /// The organisations whose membership the scan learned (AWS Organizations, a GCP
+    /// organisation's projects): what "outside the organisation" is measured against.
+    pub organizations: Vec<Organization>,
+}
+
+/// Every account (GCP: project) of one organisation, whatever its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub provider: Provider,
+    /// `o-…` (AWS), `organizations/N` (GCP), where known.
+    pub id: Option<String>,
+    pub members: std::collections::BTreeSet<String>,
 }
 
 impl Inventory {
+    /// Whether the mirror's destination is owned outside the organisation the scan learned:
+    /// `None` when no organisation of its provider is known or the owner is not.
+    pub fn outside_organization(&self, mirror: &Mirror) -> Option<bool> {
+        let owner = mirror.target.owner.as_deref()?;
+        let organization = self
+            .organizations
+            .iter()
+            .find(|o| o.provider == mirror.provider)?;
+        Some(!organization.members.contains(owner))
+    }
+
     pub fn extend(&mut self, other: Inventory) {
+        self.organizations.extend(other.organizations);
         self.mirrors.extend(other.mirrors);
         self.orphans.extend(other.orphans);
         self.staged.extend(other.staged);

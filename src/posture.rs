@@ -77,6 +77,9 @@ pub struct EvaluatedMirror {
     pub approved_by: Option<EntryRef>,
     /// The highest severity among this mirror's findings; `None` when it has none.
     pub severity: Option<Severity>,
+    /// The destination's owner is not a member of the organisation the scan listed; `None`
+    /// when no organisation is known for the provider, or the owner is not.
+    pub outside_organization: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -239,7 +242,12 @@ pub fn evaluate(
     let mut used = vec![false; allowlist.targets.len()];
 
     let mut mirrors = Vec::new();
-    for mirror in inventory.mirrors {
+    let outside: Vec<Option<bool>> = inventory
+        .mirrors
+        .iter()
+        .map(|m| inventory.outside_organization(m))
+        .collect();
+    for (mirror, outside_organization) in inventory.mirrors.into_iter().zip(outside) {
         let verdict = allowlist.verdict(&mirror, now);
         // Every matching entry counts as used, not just the first: an entry shadowed by another
         // still does its job and should not be reported as dead.
@@ -249,7 +257,7 @@ pub fn evaluate(
             }
         }
         let (verdict, approved_by) = decided_by(allowlist, verdict);
-        let mut own = mirror_findings(&mirror, verdict, approved_by.as_ref());
+        let mut own = mirror_findings(&mirror, verdict, approved_by.as_ref(), outside_organization);
         let severity = own.iter().map(|f| f.severity).max();
         findings.append(&mut own);
         mirrors.push(EvaluatedMirror {
@@ -257,6 +265,7 @@ pub fn evaluate(
             verdict,
             approved_by,
             severity,
+            outside_organization,
         });
     }
 
@@ -462,13 +471,23 @@ fn orphan_finding(orphan: &OrphanTapConfiguration, coverage: &[CoverageRow]) -> 
     (finding, violation)
 }
 
+/// A mirror's findings. The destination's owner ranks them: outside the organisation (when
+/// it is known) is the worst case, then another account (critical while the organisation is
+/// unknown, since it may be outside; high once the owner is known to be a member), then the
+/// mirror's own account.
 fn mirror_findings(
     mirror: &Mirror,
     verdict: MirrorVerdict,
     entry: Option<&EntryRef>,
+    outside_organization: Option<bool>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let cross_account = mirror.cross_account();
+    let outside = outside_organization == Some(true);
+    let unapproved_severity = match (outside_organization, cross_account) {
+        (Some(true), _) | (None, true) => Severity::Critical,
+        _ => Severity::High,
+    };
     let damp = |severity: Severity| {
         if mirror.enabled {
             severity
@@ -491,11 +510,7 @@ fn mirror_findings(
         MirrorVerdict::Approved => {}
         MirrorVerdict::Unapproved => findings.push(finding(
             "unapproved-mirror",
-            if cross_account {
-                Severity::Critical
-            } else {
-                Severity::High
-            },
+            unapproved_severity,
             format!(
                 "{} copies traffic to {} {}, which no allowlist entry approves",
                 mirror.id, mirror.target.kind, mirror.target.id
@@ -519,7 +534,23 @@ fn mirror_findings(
             ))
         }
     }
-    if cross_account {
+    if outside {
+        findings.push(finding(
+            "outside-organization-target",
+            if verdict == MirrorVerdict::Approved {
+                Severity::Low
+            } else {
+                Severity::Critical
+            },
+            format!(
+                "{} in account {} sends its copies to {} owned by {}, which is not a member of the organisation",
+                mirror.id,
+                mirror.account,
+                mirror.target.id,
+                mirror.target.owner.as_deref().unwrap_or("?")
+            ),
+        ));
+    } else if cross_account {
         findings.push(finding(
             "cross-account-target",
             if verdict == MirrorVerdict::Approved {

@@ -39,6 +39,10 @@ pub struct CloudSelection {
     pub tuning: Tuning,
     /// CloudTrail LookupEvents calls per second per account and region.
     pub cloudtrail_rate: f64,
+    /// `--quiet`: no progress bar.
+    pub quiet: bool,
+    /// `-v` count: how much to trace on stderr.
+    pub verbose: u8,
 }
 
 /// Everything `scan` needs, free of CLI types.
@@ -224,7 +228,7 @@ fn demo_selection(cloud: &mut CloudSelection, endpoint: &str) {
             secret_access_key: demo::SECRET_ACCESS_KEY.to_string(),
         },
         endpoint: Some(endpoint.to_string()),
-        regions: cloud.aws.regions.clone(),
+        ..cloud.aws.clone()
     };
     cloud.azure = AzureSettings {
         auth: AzureAuth::ClientSecret {
@@ -246,6 +250,8 @@ fn demo_selection(cloud: &mut CloudSelection, endpoint: &str) {
         },
         endpoint: Some(endpoint.to_string()),
         logging_endpoint: Some(endpoint.to_string()),
+        resourcemanager_endpoint: Some(endpoint.to_string()),
+        hierarchy: cloud.gcp.hierarchy.clone(),
         projects: if cloud.gcp.projects.is_empty() {
             demo::GCP_PROJECTS.iter().map(|p| p.to_string()).collect()
         } else {
@@ -274,6 +280,7 @@ pub fn scan_targets(
         tuning: cloud.tuning.clone(),
         deadline_at: cloud.tuning.deadline.map(|d| started + d),
         discover_only,
+        aws_sessions: Default::default(),
     })
 }
 

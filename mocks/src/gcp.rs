@@ -13,7 +13,9 @@
 //! across pages the way a real aggregated list's do.
 
 use crate::wire::{b64url_decode, b64url_encode, fnv64, json_response, matches_unscoped, param};
-use crate::world::{FaultKind, GcpFirewallPolicy, GcpMirroring, GcpMirroringRule, GcpProject};
+use crate::world::{
+    FaultKind, GcpFirewallPolicy, GcpMirroring, GcpMirroringRule, GcpProject, World,
+};
 use crate::{MockState, RequestRecord};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -102,8 +104,8 @@ fn google_error(code: u16, message: &str, reason: &str, domain: &str, status: &s
 
 /// What Compute answers in a project where its API is not enabled: 403 `PERMISSION_DENIED`,
 /// told apart from a refusal only by the `SERVICE_DISABLED` reason in the error details.
-fn compute_api_disabled(project: &str) -> Response {
-    let number = project_number(project);
+fn compute_api_disabled(project: &GcpProject) -> Response {
+    let number = project.number();
     let message = format!("Compute Engine API has not been used in project {number} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/compute.googleapis.com/overview?project={number} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.");
     let body = json!({ "error": {
         "code": 403,
@@ -415,7 +417,7 @@ async fn aggregated_list(
         return google_error(404, &message, "notFound", "global", "");
     };
     if project.compute_api_disabled {
-        return compute_api_disabled(project_id);
+        return compute_api_disabled(project);
     }
 
     let max_results = match param(&params, "maxResults").filter(|v| !v.is_empty()) {
@@ -462,7 +464,9 @@ async fn aggregated_list(
             let mirrorings = gcp.mirrorings.iter().filter(|m| m.project == project.id);
             let scoped = mirrorings.map(|m| (format!("regions/{}", m.region), m));
             let slots = slots(project, false, scoped);
-            render_page(&slots, offset, size, listing, mirroring_json)
+            render_page(&slots, offset, size, listing, |m| {
+                mirroring_json(&state.world, m)
+            })
         }
         Listing::FirewallPolicies => {
             let policies = gcp
@@ -630,11 +634,6 @@ fn render_page<T>(
     }
 }
 
-/// A stable, 12-digit project number for `canonicalUrl`s, which name projects by number.
-fn project_number(project: &str) -> u64 {
-    100_000_000_000 + fnv64(0, project.as_bytes()) % 900_000_000_000
-}
-
 /// A full resource URL: kept if it already is one, prefixed if it is a `projects/…` path,
 /// otherwise `bare` builds it from a name in the mirroring's own project.
 pub(crate) fn resource_url(value: &str, bare: impl FnOnce(&str) -> String) -> String {
@@ -652,24 +651,28 @@ pub(crate) fn resource_url(value: &str, bare: impl FnOnce(&str) -> String) -> St
     }
 }
 
-/// The canonical form of a Compute URL: the project id replaced by its number.
-fn canonical_url(url: &str) -> String {
+/// The canonical form of a Compute URL: the project id replaced by its number (the world's,
+/// as Resource Manager reports it, or a derived one for a project the world does not hold).
+fn canonical_url(world: &World, url: &str) -> String {
     let Some((head, rest)) = url.split_once("/projects/") else {
         return url.to_string();
     };
     let (project, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    format!("{head}/projects/{}/{tail}", project_number(project))
+    format!(
+        "{head}/projects/{}/{tail}",
+        world.gcp_project_number(project)
+    )
 }
 
-fn url_info(url: String) -> Value {
-    json!({ "canonicalUrl": canonical_url(&url), "url": url })
+fn url_info(world: &World, url: String) -> Value {
+    json!({ "canonicalUrl": canonical_url(world, &url), "url": url })
 }
 
 /// A PacketMirroring with the full URLs the real API returns. `filter` is always present and
 /// carries `direction: BOTH` when the world sets none, as the API reports its default;
 /// `cidrRanges` and `IPProtocols` appear only when set, and empty `mirroredResources` lists are
 /// left out.
-fn mirroring_json(m: &GcpMirroring) -> Value {
+fn mirroring_json(world: &World, m: &GcpMirroring) -> Value {
     let p = &m.project;
     let r = &m.region;
     let region_url = format!("{COMPUTE}projects/{p}/regions/{r}");
@@ -682,7 +685,12 @@ fn mirroring_json(m: &GcpMirroring) -> Value {
         let subnetworks: Vec<Value> = m
             .subnetworks
             .iter()
-            .map(|s| url_info(resource_url(s, |n| format!("{region_url}/subnetworks/{n}"))))
+            .map(|s| {
+                url_info(
+                    world,
+                    resource_url(s, |n| format!("{region_url}/subnetworks/{n}")),
+                )
+            })
             .collect();
         mirrored.insert("subnetworks".to_string(), json!(subnetworks));
     }
@@ -691,9 +699,12 @@ fn mirroring_json(m: &GcpMirroring) -> Value {
             .instances
             .iter()
             .map(|i| {
-                url_info(resource_url(i, |n| {
-                    format!("{COMPUTE}projects/{p}/zones/{r}-a/instances/{n}")
-                }))
+                url_info(
+                    world,
+                    resource_url(i, |n| {
+                        format!("{COMPUTE}projects/{p}/zones/{r}-a/instances/{n}")
+                    }),
+                )
             })
             .collect();
         mirrored.insert("instances".to_string(), json!(instances));
@@ -717,9 +728,9 @@ fn mirroring_json(m: &GcpMirroring) -> Value {
         "name": m.name,
         "selfLink": format!("{region_url}/packetMirrorings/{}", m.name),
         "region": region_url,
-        "network": url_info(network_url),
+        "network": url_info(world, network_url),
         "priority": m.priority,
-        "collectorIlb": url_info(collector),
+        "collectorIlb": url_info(world, collector),
         "mirroredResources": mirrored,
         "filter": filter,
         "enable": if m.enable { "TRUE" } else { "FALSE" },

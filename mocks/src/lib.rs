@@ -14,6 +14,7 @@
 //! | GCP OAuth token (ADC `token_uri`) | `POST /token` | [`gcp`] |
 //! | GCP Compute | `GET /compute/v1/projects/{project}/aggregated/{packetMirrorings,firewallPolicies}` | [`gcp`] |
 //! | GCP Cloud Logging | `POST /v2/entries:list` | [`logging`] |
+//! | GCP Resource Manager v3 search | `GET /v3/projects:search`, `GET /v3/folders:search` | [`resourcemanager`] |
 //! | GCE metadata (always "not on GCE") | `GET /computeMetadata/v1/{*rest}` | [`gcp`] |
 //!
 //! The routes do not collide, so one base URL serves as every provider's endpoint override.
@@ -29,6 +30,7 @@ pub mod cloudtrail;
 pub mod gcp;
 pub mod logging;
 pub mod organizations;
+pub mod resourcemanager;
 pub mod synthetic;
 mod wire;
 pub mod world;
@@ -131,7 +133,7 @@ impl MockState {
 /// | [`start`](Self::start), [`start_on`](Self::start_on) | a server on an ephemeral (or given) loopback port |
 /// | [`endpoint`](Self::endpoint), [`addr`](Self::addr) | the base URL every endpoint override points at |
 /// | [`world`](Self::world) | the world served; [`World::aws_events`], [`World::azure_events`] and [`World::gcp_events`] count the audit events it holds |
-/// | [`requests`](Self::requests) | every request seen, as [`RequestRecord`]s (`service`/`action`: `cloudtrail`/`LookupEvents`, `organizations`/`ListAccounts`, `sts`/`AssumeRole` (its `account` the role's), `monitor`/`activityLogs`, `logging`/`entries.list`, besides the inventory calls) |
+/// | [`requests`](Self::requests) | every request seen, as [`RequestRecord`]s (`service`/`action`: `cloudtrail`/`LookupEvents`, `organizations`/`ListAccounts`, `sts`/`AssumeRole` (its `account` the role's), `monitor`/`activityLogs`, `logging`/`entries.list`, `resourcemanager`/`projects.search` and `folders.search`, besides the inventory calls) |
 /// | [`rate_limited`](Self::rate_limited) | LookupEvents requests the CloudTrail rate limiter refused |
 pub struct MockCloud {
     addr: SocketAddr,
@@ -177,6 +179,8 @@ impl MockCloud {
                 get(azure::activity_logs),
             )
             .route("/v2/entries:list", post(logging::entries_list))
+            .route("/v3/projects:search", get(resourcemanager::search_projects))
+            .route("/v3/folders:search", get(resourcemanager::search_folders))
             .route("/computeMetadata/v1/{*rest}", get(gcp::metadata))
             .with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -34,6 +34,29 @@
 //! roles = [{ name = "MirrorguardReadOnly", trusted = ["111122223333"], external_id = "x" }]
 //! ```
 //!
+//! A GCP resource hierarchy (Resource Manager v3 `projects:search` and `folders:search`):
+//!
+//! ```toml
+//! [gcp.organization]
+//! id = "123456789012"                   # digits
+//!
+//! [[gcp.folders]]
+//! id = "111"                            # digits, unique
+//! display_name = "prod"
+//! parent = "organizations/123456789012" # the organisation or another of gcp.folders
+//! state = "ACTIVE"                      # default; or DELETE_REQUESTED
+//!
+//! [[gcp.projects]]
+//! id = "acme-prod"
+//! regions = ["us-central1"]
+//! parent = "folders/111"                # default organizations/<gcp.organization.id>, or
+//!                                       # none without an organisation; another
+//!                                       # organizations/N is a project from outside
+//! number = 415104041262                 # default derived from id, stable across runs
+//! state = "DELETE_REQUESTED"            # default ACTIVE
+//! display_name = "Acme prod"            # default the project id
+//! ```
+//!
 //! [`World::synthetic`] builds large organisations with a deterministic fault mix for
 //! benchmarks and fault tests (see [`crate::synthetic`]).
 //!
@@ -42,7 +65,8 @@
 //! Faults name the API call as `action`: EC2/STS Query actions (`AssumeRole` matches the
 //! *target* account), `LookupEvents` and `ListAccounts` under `[[aws.faults]]`; `subscriptions`, `virtualNetworkTaps`, `networkInterfaces`, `activityLogs`
 //! and `token` under `[[azure.faults]]`; `packetMirrorings.aggregatedList`,
-//! `networkFirewallPolicies.aggregatedList`, `entries.list` and `token` under `[[gcp.faults]]`.
+//! `networkFirewallPolicies.aggregatedList`, `entries.list`, `projects.search`,
+//! `folders.search` and `token` under `[[gcp.faults]]`.
 //! A fault without `action` applies to every call of its scope, the audit APIs included.
 //! [`World::aws_events`], [`World::azure_events`] and [`World::gcp_events`] give the events the
 //! mock serves: the explicit ones, then those generated from creation metadata.
@@ -528,10 +552,18 @@ impl AzureNic {
     }
 }
 
-/// GCP Compute Engine and the OAuth token endpoint of the credentials files tests use.
+/// GCP Compute Engine, Resource Manager, Cloud Logging and the OAuth token endpoint of the
+/// credentials files tests use.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GcpWorld {
+    /// The organisation at the top of the resource hierarchy Resource Manager search shows;
+    /// without it, projects have no parent unless they name one, and folders cannot exist.
+    #[serde(default)]
+    pub organization: Option<GcpOrganization>,
+    /// Folders under the organisation (or under each other), served by `folders:search`.
+    #[serde(default)]
+    pub folders: Vec<GcpFolder>,
     #[serde(default)]
     pub projects: Vec<GcpProject>,
     #[serde(default)]
@@ -542,8 +574,10 @@ pub struct GcpWorld {
     #[serde(default)]
     pub events: Vec<GcpEvent>,
     /// `account` is the project id; `action` is `packetMirrorings.aggregatedList`,
-    /// `networkFirewallPolicies.aggregatedList`, `entries.list` (Cloud Logging) or `token`;
-    /// `region` is ignored.
+    /// `networkFirewallPolicies.aggregatedList`, `entries.list` (Cloud Logging),
+    /// `projects.search`, `folders.search` (Resource Manager) or `token`; `region` is ignored.
+    /// The search calls and `token` belong to no project: only faults naming their action
+    /// apply to them, whatever their `account`.
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
@@ -562,6 +596,104 @@ pub struct GcpProject {
     /// with `SERVICE_DISABLED` in its error details.
     #[serde(default)]
     pub compute_api_disabled: bool,
+    /// The project's parent in the resource hierarchy: `organizations/N` (any organisation:
+    /// another one models a project shared from outside, still visible to search) or
+    /// `folders/N` (one of `gcp.folders`). Default: `organizations/<gcp.organization.id>`
+    /// when an organisation is defined, otherwise no parent.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The project number (`projects/<number>`; also what Compute's `canonicalUrl`s name).
+    /// Default: a 12-digit number derived from `id`, the same on every run.
+    #[serde(default)]
+    pub number: Option<u64>,
+    /// The lifecycle state Resource Manager reports.
+    #[serde(default)]
+    pub state: GcpState,
+    /// `displayName` (default: the project id).
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+impl GcpProject {
+    /// The project number: `number`, or the one derived from the id.
+    pub fn number(&self) -> u64 {
+        self.number
+            .unwrap_or_else(|| derived_project_number(&self.id))
+    }
+}
+
+/// The number a project without `number` has: 12 digits derived from its id, stable across
+/// runs (FNV-1a).
+pub(crate) fn derived_project_number(id: &str) -> u64 {
+    100_000_000_000 + crate::wire::fnv64(0, id.as_bytes()) % 900_000_000_000
+}
+
+/// `[gcp.organization]`: the organisation node of the resource hierarchy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpOrganization {
+    /// The organisation's numeric id (`organizations/<id>`): digits only.
+    pub id: String,
+}
+
+/// `[[gcp.folders]]`: a folder, served by Resource Manager `folders:search`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpFolder {
+    /// The folder's numeric id (`folders/<id>`): digits only, unique.
+    pub id: String,
+    pub display_name: String,
+    /// `organizations/<gcp.organization.id>` or `folders/N` of another of `gcp.folders`
+    /// (without cycles).
+    pub parent: String,
+    #[serde(default)]
+    pub state: GcpState,
+}
+
+/// A resource-hierarchy parent reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GcpParent<'a> {
+    Organization(&'a str),
+    Folder(&'a str),
+}
+
+/// `organizations/N` or `folders/N` with a numeric N; `None` for anything else.
+pub(crate) fn parse_gcp_parent(text: &str) -> Option<GcpParent<'_>> {
+    let numeric = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if let Some(id) = text.strip_prefix("organizations/").filter(|id| numeric(id)) {
+        Some(GcpParent::Organization(id))
+    } else {
+        text.strip_prefix("folders/")
+            .filter(|id| numeric(id))
+            .map(GcpParent::Folder)
+    }
+}
+
+/// A project's or folder's lifecycle state (`Project.State`, `Folder.State`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GcpState {
+    #[default]
+    Active,
+    /// Marked for deletion (recoverable for 30 days); still listed by search.
+    DeleteRequested,
+}
+
+impl GcpState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GcpState::Active => "ACTIVE",
+            GcpState::DeleteRequested => "DELETE_REQUESTED",
+        }
+    }
+
+    /// The proto enum number (`enum-encoding=int`): `STATE_UNSPECIFIED` is 0.
+    pub fn number(self) -> u32 {
+        match self {
+            GcpState::Active => 1,
+            GcpState::DeleteRequested => 2,
+        }
+    }
 }
 
 /// A packet mirroring policy.
@@ -862,7 +994,131 @@ impl World {
                 }
             }
         }
+        self.validate_gcp_hierarchy()
+    }
+
+    /// The GCP resource hierarchy: numeric ids, parents that exist (a folder's in this
+    /// organisation, a project's folder among `gcp.folders`), no folder cycles, distinct
+    /// project numbers.
+    fn validate_gcp_hierarchy(&self) -> Result<(), String> {
+        let gcp = &self.gcp;
+        let numeric = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+        let org = gcp.organization.as_ref().map(|o| o.id.as_str());
+        if let Some(id) = org.filter(|id| !numeric(id)) {
+            return Err(format!(
+                "gcp.organization.id {id:?} is not an organization id (digits only)"
+            ));
+        }
+        let mut folders: HashMap<&str, &GcpFolder> = HashMap::new();
+        for (n, folder) in gcp.folders.iter().enumerate() {
+            if !numeric(&folder.id) {
+                return Err(format!(
+                    "gcp.folders[{n}]: id {:?} is not a folder id (digits only)",
+                    folder.id
+                ));
+            }
+            if folders.insert(&folder.id, folder).is_some() {
+                return Err(format!(
+                    "gcp.folders[{n}]: id {:?} is defined twice",
+                    folder.id
+                ));
+            }
+        }
+        for (n, folder) in gcp.folders.iter().enumerate() {
+            let known = match parse_gcp_parent(&folder.parent) {
+                Some(GcpParent::Organization(id)) => org == Some(id),
+                Some(GcpParent::Folder(id)) => folders.contains_key(id),
+                None => {
+                    return Err(format!(
+                        "gcp.folders[{n}] {:?}: parent {:?} is not organizations/N or folders/N",
+                        folder.id, folder.parent
+                    ))
+                }
+            };
+            if !known {
+                return Err(format!(
+                    "gcp.folders[{n}] {:?}: parent {:?} is neither gcp.organization nor one of gcp.folders",
+                    folder.id, folder.parent
+                ));
+            }
+        }
+        for (n, folder) in gcp.folders.iter().enumerate() {
+            // Every parent is known by now, so every chain of folders must end at the organisation within as many steps as
+            // there are folders.
+            let mut at = folder;
+            for _ in 0..=gcp.folders.len() {
+                match parse_gcp_parent(&at.parent) {
+                    Some(GcpParent::Folder(id)) => at = folders[id],
+                    _ => break,
+                }
+            }
+            if matches!(parse_gcp_parent(&at.parent), Some(GcpParent::Folder(_))) {
+                return Err(format!(
+                    "gcp.folders[{n}] {:?}: its parents form a cycle",
+                    folder.id
+                ));
+            }
+        }
+        let mut numbers: HashMap<u64, &str> = HashMap::new();
+        for (n, project) in gcp.projects.iter().enumerate() {
+            if let Some(parent) = &project.parent {
+                let known = match parse_gcp_parent(parent) {
+                    // Another organisation's project is allowed: search still shows it.
+                    Some(GcpParent::Organization(_)) => true,
+                    Some(GcpParent::Folder(id)) => folders.contains_key(id),
+                    None => {
+                        return Err(format!(
+                            "gcp.projects[{n}] {:?}: parent {parent:?} is not organizations/N or folders/N",
+                            project.id
+                        ))
+                    }
+                };
+                if !known {
+                    return Err(format!(
+                        "gcp.projects[{n}] {:?}: parent {parent:?} is not one of gcp.folders",
+                        project.id
+                    ));
+                }
+            }
+            let number = project.number();
+            if number == 0 {
+                return Err(format!(
+                    "gcp.projects[{n}] {:?}: number must be positive",
+                    project.id
+                ));
+            }
+            match numbers.insert(number, &project.id) {
+                Some(other) if other != project.id => {
+                    return Err(format!(
+                        "gcp.projects[{n}] {:?}: number {number} is also project {other:?}'s",
+                        project.id
+                    ))
+                }
+                _ => {}
+            }
+        }
         Ok(())
+    }
+
+    /// A project's parent as Resource Manager reports it: its own `parent`, else the
+    /// organisation's, else none.
+    pub fn gcp_project_parent(&self, project: &GcpProject) -> Option<String> {
+        project.parent.clone().or_else(|| {
+            self.gcp
+                .organization
+                .as_ref()
+                .map(|org| format!("organizations/{}", org.id))
+        })
+    }
+
+    /// The number of the project with id `id`: the world's, or the derived one for a project
+    /// the world does not hold (a collector's project elsewhere).
+    pub fn gcp_project_number(&self, id: &str) -> u64 {
+        self.gcp
+            .projects
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| derived_project_number(id), GcpProject::number)
     }
 
     /// Every CloudTrail event the mock holds: `aws.events`, then a CreateTrafficMirrorSession
@@ -1146,6 +1402,143 @@ roles = [{ name = "MirrorguardReadOnly", trusted = ["111122223333"], external_id
         ] {
             let error = World::from_toml(&text).expect_err(&text);
             assert!(error.contains(needle), "{needle}: {error}");
+        }
+    }
+
+    #[test]
+    fn gcp_hierarchy_keys_parse_with_their_defaults() {
+        let world = World::from_toml(
+            r#"
+[gcp.organization]
+id = "123456789012"
+[[gcp.folders]]
+id = "111"
+display_name = "prod"
+parent = "organizations/123456789012"
+[[gcp.folders]]
+id = "222"
+display_name = "eu"
+parent = "folders/111"
+state = "DELETE_REQUESTED"
+[[gcp.projects]]
+id = "p"
+regions = []
+[[gcp.projects]]
+id = "q"
+regions = []
+parent = "folders/222"
+number = 42
+state = "DELETE_REQUESTED"
+"#,
+        )
+        .expect("world parses");
+        let [p, q] = &world.gcp.projects[..] else {
+            panic!("two projects")
+        };
+        assert_eq!(world.gcp.folders[0].state, GcpState::Active);
+        assert_eq!(world.gcp.folders[1].state.as_str(), "DELETE_REQUESTED");
+        assert_eq!(
+            world.gcp_project_parent(p).as_deref(),
+            Some("organizations/123456789012")
+        );
+        assert_eq!(world.gcp_project_parent(q).as_deref(), Some("folders/222"));
+        assert_eq!((p.state, q.state.number()), (GcpState::Active, 2));
+        // Derived numbers are 12 digits and stable; an explicit one wins everywhere.
+        assert_eq!(p.number(), derived_project_number("p"));
+        assert_eq!(
+            p.number(),
+            World::from_toml("[[gcp.projects]]\nid = \"p\"\nregions = []\n")
+                .unwrap()
+                .gcp
+                .projects[0]
+                .number()
+        );
+        assert!((100_000_000_000..1_000_000_000_000).contains(&p.number()));
+        assert_eq!(world.gcp_project_number("q"), 42);
+        assert_eq!(
+            world.gcp_project_number("elsewhere"),
+            derived_project_number("elsewhere")
+        );
+        // Without an organisation a project has no parent.
+        let bare = World::from_toml("[[gcp.projects]]\nid = \"p\"\nregions = []\n").unwrap();
+        assert_eq!(bare.gcp_project_parent(&bare.gcp.projects[0]), None);
+    }
+
+    #[test]
+    fn bad_gcp_hierarchy_is_refused() {
+        let org = "[gcp.organization]\nid = \"123456789012\"\n";
+        let folder = |id: &str, parent: &str| {
+            format!("[[gcp.folders]]\nid = \"{id}\"\ndisplay_name = \"f\"\nparent = \"{parent}\"\n")
+        };
+        let project =
+            |extra: &str| format!("[[gcp.projects]]\nid = \"p\"\nregions = []\n{extra}\n");
+        for (text, needle) in [
+            (
+                "[gcp.organization]\nid = \"org-1\"\n".to_string(),
+                "digits only",
+            ),
+            (format!("{org}region = \"x\"\n"), "unknown field"),
+            (
+                org.to_string() + &folder("1a", "organizations/123456789012"),
+                "not a folder id",
+            ),
+            (
+                org.to_string()
+                    + &folder("1", "organizations/123456789012")
+                    + &folder("1", "organizations/123456789012"),
+                "defined twice",
+            ),
+            (
+                org.to_string() + &folder("1", "organisations/123456789012"),
+                "is not organizations/N",
+            ),
+            // A folder of another organisation, a folder without an organisation, a folder
+            // under a folder that does not exist.
+            (
+                org.to_string() + &folder("1", "organizations/5"),
+                "neither gcp.organization",
+            ),
+            (
+                folder("1", "organizations/123456789012"),
+                "neither gcp.organization",
+            ),
+            (
+                org.to_string() + &folder("1", "folders/9"),
+                "neither gcp.organization",
+            ),
+            (
+                org.to_string() + &folder("1", "folders/2") + &folder("2", "folders/1"),
+                "cycle",
+            ),
+            (org.to_string() + &folder("1", "folders/1"), "cycle"),
+            (
+                format!(
+                    "{org}[[gcp.folders]]\nid = \"1\"\nparent = \"organizations/123456789012\"\n"
+                ),
+                "missing field `display_name`",
+            ),
+            (
+                org.to_string()
+                    + &folder("1", "organizations/123456789012")
+                    + "state = \"DELETED\"\n",
+                "unknown variant",
+            ),
+            (project("parent = \"folders/9\""), "not one of gcp.folders"),
+            (project("parent = \"projects/1\""), "is not organizations/N"),
+            (project("state = \"deleted\""), "unknown variant"),
+            (project("number = 0"), "number must be positive"),
+            (
+                project("number = 7") + "[[gcp.projects]]\nid = \"q\"\nregions = []\nnumber = 7\n",
+                "also project \"p\"'s",
+            ),
+        ] {
+            let error = World::from_toml(&text).expect_err(&text);
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+        // Another organisation's project is allowed, with or without an organisation.
+        for prefix in ["", org] {
+            let text = format!("{prefix}{}", project("parent = \"organizations/5\""));
+            World::from_toml(&text).expect(&text);
         }
     }
 

@@ -11,8 +11,8 @@ use super::{
     deadline_passed, error_chain, paginate, within, Listing, ListingError, ScanTargets, Tuning,
 };
 use crate::model::{
-    CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
-    Source, StagedResource, Target,
+    CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Organization,
+    Provider, Scope, Source, StagedResource, Target,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -25,7 +25,9 @@ use aws_sdk_ec2::types::{
     Tag, TrafficMirrorFilter, TrafficMirrorFilterRule, TrafficMirrorSession, TrafficMirrorTarget,
 };
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 /// Where the AWS credentials come from.
 #[derive(Debug, Clone)]
@@ -48,7 +50,43 @@ pub struct AwsSettings {
     pub endpoint: Option<String>,
     /// Regions to scan; empty means every region enabled for the account.
     pub regions: Vec<String>,
+    /// Scan every account of the caller's organisation (Organizations ListAccounts).
+    pub organization: bool,
+    /// The role assumed in every account but the caller's own (`--aws-role-name`).
+    pub role: Option<MemberRole>,
+    /// Accounts to scan (`--aws-accounts`); empty means the organisation's, or the caller's.
+    pub accounts: Vec<String>,
+    /// Accounts to leave out (`--aws-exclude-accounts`): reported `excluded`.
+    pub exclude_accounts: Vec<String>,
 }
+
+impl AwsSettings {
+    /// The caller's own account and nothing else, with these credentials and endpoint.
+    pub fn single_account(auth: AwsAuth, endpoint: Option<String>, regions: Vec<String>) -> Self {
+        AwsSettings {
+            auth,
+            endpoint,
+            regions,
+            organization: false,
+            role: None,
+            accounts: Vec::new(),
+            exclude_accounts: Vec::new(),
+        }
+    }
+}
+
+/// The role mirrorguard assumes in member accounts.
+#[derive(Debug, Clone)]
+pub struct MemberRole {
+    /// A role name, optionally with its path (`security/MirrorguardReadOnly`).
+    pub name: String,
+    /// The `sts:ExternalId` the role's trust policy asks for, if any.
+    pub external_id: Option<String>,
+}
+
+/// The session name every AssumeRole carries, so CloudTrail in the member account says who
+/// was there (`userIdentity.arn` ends in it).
+pub const SESSION_NAME: &str = "mirrorguard-scan";
 
 /// Error codes by which AWS refuses a caller (CONTRACTS §1: `denied`).
 const DENIED_CODES: &[&str] = &[
@@ -65,161 +103,476 @@ const DENIED_CODES: &[&str] = &[
 /// Regions DescribeRegions is asked in when no region is configured.
 const DEFAULT_HOME_REGION: &str = "us-east-1";
 
-/// Scans the account the credentials belong to.
+/// Scans the caller's account, or, with `--aws-organization` or `--aws-accounts`, every
+/// account reached through `--aws-role-name`: the caller's own with its own credentials, the
+/// others through AssumeRole.
 pub async fn scan(targets: &ScanTargets) -> Inventory {
-    let (settings, tuning) = (&targets.aws, &targets.tuning);
+    let settings = &targets.aws;
     let mut inventory = Inventory::default();
-    let sdk_config = load_config(settings, tuning).await;
-
-    let Some(credentials) = sdk_config.credentials_provider() else {
-        inventory.coverage.push(account_row(
-            None,
-            ListingError::failed("NoCredentials: no AWS credentials provider is configured"),
-        ));
-        return inventory;
-    };
-    let Some(credentials) = within(targets.deadline_at, credentials.provide_credentials()).await
-    else {
-        inventory.coverage.push(account_row(
-            None,
-            deadline_passed("the AWS credential chain"),
-        ));
-        return inventory;
-    };
-    if let Err(error) = credentials {
-        inventory.coverage.push(account_row(
-            None,
-            ListingError::failed(format!(
-                "NoCredentials: no usable AWS credentials were found ({})",
-                error_chain(&error)
-            )),
-        ));
-        return inventory;
-    }
-
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(&sdk_config)
-            .interceptor(WholeXmlBody)
-            .build(),
-    );
-    let Some(identity) = within(targets.deadline_at, sts.get_caller_identity().send()).await else {
-        inventory
-            .coverage
-            .push(account_row(None, deadline_passed("GetCallerIdentity")));
-        return inventory;
-    };
-    let (account, principal) = match identity {
-        Ok(identity) => (
-            identity.account().unwrap_or_default().to_string(),
-            identity.arn().unwrap_or_default().to_string(),
-        ),
+    let sdk_config = load_config(settings, &targets.tuning).await;
+    let caller = match identify(targets, &sdk_config).await {
+        Ok(caller) => caller,
         Err(error) => {
-            inventory
-                .coverage
-                .push(account_row(None, classify("GetCallerIdentity", &error)));
+            inventory.coverage.push(account_row(None, error));
             return inventory;
         }
     };
     inventory.identities.push(Identity {
         provider: Provider::Aws,
-        principal,
-        account: Some(account.clone()),
+        principal: caller.arn.clone(),
+        account: Some(caller.account.clone()),
     });
-
-    if let Some(exclusion) = targets.exclusion(Provider::Aws, &account, None) {
-        inventory.coverage.push(CoverageRow {
-            scope: Scope {
-                provider: Provider::Aws,
-                account: Some(account.clone()),
-                region: None,
-            },
-            status: CoverageStatus::Excluded,
-            detail: Some(exclusion.detail.clone()),
-        });
-        return inventory;
-    }
-
-    let discovery = within(
-        targets.deadline_at,
-        discover_regions(&sdk_config, &settings.regions),
-    )
-    .await
-    .unwrap_or_else(|| Err(deadline_passed("DescribeRegions")));
-    let regions = match discovery {
-        Ok(regions) => regions,
-        Err(error) => {
-            inventory.coverage.push(account_row(Some(&account), error));
-            return inventory;
-        }
+    let run = AccountRun {
+        targets,
+        base: &sdk_config,
+        caller: &caller,
+        work: Semaphore::new(targets.tuning.concurrency.max(1)),
     };
+    let accounts_at_once = targets.tuning.concurrency.max(1);
 
-    let mut to_scan = Vec::new();
-    for (region, availability) in regions {
-        if let Some(exclusion) = targets.exclusion(Provider::Aws, &account, Some(&region)) {
-            inventory.coverage.push(CoverageRow {
-                scope: scope(&account, &region),
-                status: CoverageStatus::Excluded,
-                detail: Some(exclusion.detail.clone()),
-            });
-            continue;
-        }
-        match availability {
-            RegionAvailability::Enabled => to_scan.push(region),
-            RegionAvailability::NotOptedIn => inventory.coverage.push(CoverageRow {
-                scope: scope(&account, &region),
-                status: CoverageStatus::Disabled,
-                detail: Some(
-                    "not-opted-in: opt-in region not enabled for this account".to_string(),
-                ),
-            }),
-            RegionAvailability::Unknown => inventory.coverage.push(CoverageRow {
-                scope: scope(&account, &region),
-                status: CoverageStatus::Failed,
-                detail: Some(
-                    "UnknownRegion: DescribeRegions does not list this region for the account"
-                        .to_string(),
-                ),
-            }),
-        }
-    }
-
-    if targets.discover_only {
-        for region in to_scan {
-            inventory
-                .coverage
-                .push(super::discovered(scope(&account, &region)));
+    if !settings.organization {
+        let mut accounts = if settings.accounts.is_empty() {
+            vec![caller.account.clone()]
+        } else {
+            settings.accounts.clone()
+        };
+        accounts.sort();
+        accounts.dedup();
+        let results: Vec<Inventory> = futures::stream::iter(accounts)
+            .map(|account| run.account(account))
+            .buffer_unordered(accounts_at_once)
+            .collect()
+            .await;
+        for result in results {
+            inventory.extend(result);
         }
         return inventory;
     }
 
-    let results: Vec<Inventory> = futures::stream::iter(to_scan)
-        .map(|region| {
-            let sdk_config = &sdk_config;
-            let account = &account;
-            async move {
-                let work = scan_region(sdk_config, account, region.clone(), tuning.max_pages);
-                match within(targets.deadline_at, work).await {
-                    Some(inventory) => inventory,
-                    None => {
-                        let mut cut_short = Inventory::default();
-                        let error = deadline_passed("this region's listings");
-                        cut_short.coverage.push(CoverageRow {
-                            scope: scope(account, &region),
-                            status: error.status,
-                            detail: Some(error.detail),
-                        });
-                        cut_short
-                    }
-                }
-            }
-        })
-        .buffer_unordered(tuning.concurrency.max(1))
-        .collect()
-        .await;
+    // Accounts are scanned as their page of ListAccounts arrives, so the listing's chain of
+    // pages (50 for 1,000 accounts) overlaps the scan instead of preceding it.
+    let (found, to_scan) = futures::channel::mpsc::unbounded::<String>();
+    let listing = list_organization(&run, found);
+    let scanning = to_scan
+        .map(|account| run.account(account))
+        .buffer_unordered(accounts_at_once)
+        .collect::<Vec<Inventory>>();
+    let (organization, results) = tokio::join!(listing, scanning);
+    inventory.coverage.extend(organization.rows);
+    if let Some(members) = organization.members {
+        inventory.organizations.push(Organization {
+            provider: Provider::Aws,
+            id: organization.id,
+            members,
+        });
+    }
     for result in results {
         inventory.extend(result);
     }
     inventory
+}
+
+/// Who the credentials belong to (STS GetCallerIdentity).
+struct Caller {
+    account: String,
+    arn: String,
+}
+
+impl Caller {
+    /// The partition the caller lives in (`aws`, `aws-cn`, `aws-us-gov`): role ARNs of member
+    /// accounts are in the same one.
+    fn partition(&self) -> &str {
+        self.arn
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|partition| !partition.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
+/// Resolves the credentials and asks STS whose they are.
+async fn identify(targets: &ScanTargets, sdk_config: &SdkConfig) -> Result<Caller, ListingError> {
+    let Some(credentials) = sdk_config.credentials_provider() else {
+        return Err(ListingError::failed(
+            "NoCredentials: no AWS credentials provider is configured",
+        ));
+    };
+    let Some(credentials) = within(targets.deadline_at, credentials.provide_credentials()).await
+    else {
+        return Err(deadline_passed("the AWS credential chain"));
+    };
+    if let Err(error) = credentials {
+        return Err(ListingError::failed(format!(
+            "NoCredentials: no usable AWS credentials were found ({})",
+            error_chain(&error)
+        )));
+    }
+    let sts = sts_client(sdk_config);
+    let Some(identity) = within(targets.deadline_at, sts.get_caller_identity().send()).await else {
+        return Err(deadline_passed("GetCallerIdentity"));
+    };
+    let identity = identity.map_err(|error| classify("GetCallerIdentity", &error))?;
+    Ok(Caller {
+        account: identity.account().unwrap_or_default().to_string(),
+        arn: identity.arn().unwrap_or_default().to_string(),
+    })
+}
+
+fn sts_client(config: &SdkConfig) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config)
+            .interceptor(WholeXmlBody)
+            .build(),
+    )
+}
+
+/// What one run over several accounts shares: the caller's configuration (and so its one
+/// connection pool) and the bound on work in flight across every account.
+struct AccountRun<'a> {
+    targets: &'a ScanTargets,
+    base: &'a SdkConfig,
+    caller: &'a Caller,
+    /// One permit per unit of work in flight (`--concurrency`): a scope's listings, an
+    /// AssumeRole, a DescribeRegions. Fair, so accounts finish roughly in the order they began.
+    work: Semaphore,
+}
+
+impl AccountRun<'_> {
+    /// Runs `work` holding one permit, unless the deadline passes first.
+    async fn bounded<F: std::future::Future>(&self, work: F) -> Option<F::Output> {
+        within(self.targets.deadline_at, async {
+            let _permit = self
+                .work
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            work.await
+        })
+        .await
+    }
+
+    /// Every scope of one account, each ending in exactly one coverage row.
+    async fn account(&self, account: String) -> Inventory {
+        let (targets, settings) = (self.targets, &self.targets.aws);
+        let mut inventory = Inventory::default();
+        let excluded_by_flag = settings
+            .exclude_accounts
+            .contains(&account)
+            .then(|| "excluded by --aws-exclude-accounts".to_string());
+        let excluded_by_entry = targets
+            .exclusion(Provider::Aws, &account, None)
+            .map(|exclusion| exclusion.detail.clone());
+        if let Some(detail) = excluded_by_flag.or(excluded_by_entry) {
+            inventory.coverage.push(CoverageRow {
+                scope: account_scope(&account),
+                status: CoverageStatus::Excluded,
+                detail: Some(detail),
+            });
+            return inventory;
+        }
+
+        let config = if account == self.caller.account {
+            self.base.clone()
+        } else {
+            let assumed = self
+                .bounded(self.assume_role(&account))
+                .await
+                .unwrap_or_else(|| Err(deadline_passed("AssumeRole")));
+            match assumed {
+                Ok(config) => config,
+                Err(error) => {
+                    inventory.coverage.push(account_row(Some(&account), error));
+                    return inventory;
+                }
+            }
+        };
+        targets.aws_sessions.insert(&account, &config);
+
+        let discovery = self
+            .bounded(discover_regions(&config, &account, &settings.regions))
+            .await
+            .unwrap_or_else(|| Err(deadline_passed("DescribeRegions")));
+        let regions = match discovery {
+            Ok(regions) => regions,
+            Err(error) => {
+                inventory.coverage.push(account_row(Some(&account), error));
+                return inventory;
+            }
+        };
+
+        let mut to_scan = Vec::new();
+        for (region, availability) in regions {
+            if let Some(exclusion) = targets.exclusion(Provider::Aws, &account, Some(&region)) {
+                inventory.coverage.push(CoverageRow {
+                    scope: scope(&account, &region),
+                    status: CoverageStatus::Excluded,
+                    detail: Some(exclusion.detail.clone()),
+                });
+                continue;
+            }
+            match availability {
+                RegionAvailability::Enabled => to_scan.push(region),
+                RegionAvailability::NotOptedIn => inventory.coverage.push(CoverageRow {
+                    scope: scope(&account, &region),
+                    status: CoverageStatus::Disabled,
+                    detail: Some(
+                        "not-opted-in: opt-in region not enabled for this account".to_string(),
+                    ),
+                }),
+                RegionAvailability::Unknown => inventory.coverage.push(CoverageRow {
+                    scope: scope(&account, &region),
+                    status: CoverageStatus::Failed,
+                    detail: Some(
+                        "UnknownRegion: DescribeRegions does not list this region for the account"
+                            .to_string(),
+                    ),
+                }),
+            }
+        }
+
+        if targets.discover_only {
+            for region in to_scan {
+                inventory
+                    .coverage
+                    .push(super::discovered(scope(&account, &region)));
+            }
+            return inventory;
+        }
+
+        let max_pages = targets.tuning.max_pages;
+        let results: Vec<Inventory> = futures::stream::iter(to_scan)
+            .map(|region| {
+                let (config, account) = (&config, &account);
+                async move {
+                    let work = scan_region(config, account, region.clone(), max_pages);
+                    match self.bounded(work).await {
+                        Some(inventory) => inventory,
+                        None => {
+                            let mut cut_short = Inventory::default();
+                            let error = deadline_passed("this region's listings");
+                            cut_short.coverage.push(CoverageRow {
+                                scope: scope(account, &region),
+                                status: error.status,
+                                detail: Some(error.detail),
+                            });
+                            cut_short
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(targets.tuning.per_account.max(1))
+            .collect()
+            .await;
+        for result in results {
+            inventory.extend(result);
+        }
+        inventory
+    }
+
+    /// The member account's configuration: the caller's, with the credentials of a session of
+    /// `--aws-role-name` in that account. The session lasts STS's default hour; an account
+    /// whose scan outlasts it ends `denied` (ExpiredToken) rather than silently short.
+    async fn assume_role(&self, account: &str) -> Result<SdkConfig, ListingError> {
+        let Some(role) = &self.targets.aws.role else {
+            return Err(ListingError::failed(format!(
+                "NoRole: account {account} is not the caller's ({}); --aws-role-name names the role to assume in it",
+                self.caller.account
+            )));
+        };
+        let role_arn = format!(
+            "arn:{}:iam::{account}:role/{}",
+            self.caller.partition(),
+            role.name.trim_matches('/')
+        );
+        let output = sts_client(self.base)
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(SESSION_NAME)
+            .set_external_id(role.external_id.clone())
+            .send()
+            .await
+            .map_err(|error| classify(&format!("AssumeRole {role_arn}"), &error))?;
+        let Some(session) = output.credentials() else {
+            return Err(ListingError::failed(format!(
+                "MalformedResponse: AssumeRole {role_arn} answered without credentials"
+            )));
+        };
+        let expiry = std::time::SystemTime::try_from(*session.expiration()).ok();
+        let credentials = Credentials::new(
+            session.access_key_id(),
+            session.secret_access_key(),
+            Some(session.session_token().to_string()),
+            expiry,
+            "mirrorguard-assume-role",
+        );
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build())
+    }
+}
+
+/// The organisation as ListAccounts described it.
+struct OrganizationListing {
+    /// `o-…`, read from the accounts' ARNs.
+    id: Option<String>,
+    /// Every account listed, whatever its state; `None` when the listing did not complete
+    /// (then nobody can be said to be outside the organisation).
+    members: Option<BTreeSet<String>>,
+    /// Accounts not scanned: suspended or closing (`disabled`), named by `--aws-accounts`
+    /// but not members (`failed`), and the listing's own failure.
+    rows: Vec<CoverageRow>,
+}
+
+/// Lists the organisation's accounts (every page) and hands each active one selected by
+/// `--aws-accounts` to `found` as soon as its page arrives.
+async fn list_organization(
+    run: &AccountRun<'_>,
+    found: futures::channel::mpsc::UnboundedSender<String>,
+) -> OrganizationListing {
+    let (targets, settings) = (run.targets, &run.targets.aws);
+    let wanted: BTreeSet<&str> = settings.accounts.iter().map(String::as_str).collect();
+    let organizations = aws_sdk_organizations::Client::new(run.base);
+    // Filled page by page while the pages are fetched; a lock because each page's future
+    // borrows it anew.
+    let progress = Mutex::new((
+        BTreeSet::<String>::new(),
+        OrganizationListing {
+            id: None,
+            members: None,
+            rows: Vec::new(),
+        },
+    ));
+    let listed = paginate("ListAccounts", targets.tuning.max_pages, |token| {
+        let request = organizations
+            .list_accounts()
+            .max_results(20)
+            .set_next_token(token);
+        let (found, progress, wanted) = (&found, &progress, &wanted);
+        async move {
+            let output = run
+                .bounded(request.send())
+                .await
+                .ok_or_else(|| deadline_passed("ListAccounts"))?
+                .map_err(|e| classify("ListAccounts", &e))?;
+            let mut progress = progress.lock().expect("no panic while holding the lock");
+            let (members, listing) = &mut *progress;
+            for member in output.accounts() {
+                let Some(id) = member.id() else { continue };
+                members.insert(id.to_string());
+                if listing.id.is_none() {
+                    listing.id = member.arn().and_then(organization_of_account_arn);
+                }
+                if !wanted.is_empty() && !wanted.contains(id) {
+                    continue;
+                }
+                match inactive_state(member) {
+                    None => {
+                        // The receiver outlives the listing: both run to the end in one join.
+                        let _ = found.unbounded_send(id.to_string());
+                    }
+                    Some(state) => listing.rows.push(CoverageRow {
+                        scope: account_scope(id),
+                        status: CoverageStatus::Disabled,
+                        detail: Some(format!(
+                            "{state}: the account is {} in the organisation; nothing to scan",
+                            state.to_ascii_lowercase().replace('_', " ")
+                        )),
+                    }),
+                }
+            }
+            Ok((Vec::<()>::new(), output.next_token().map(str::to_string)))
+        }
+    })
+    .await;
+    let (members, mut listing) = progress
+        .into_inner()
+        .expect("no panic while holding the lock");
+    match listed.error {
+        None => {
+            for account in wanted.iter().filter(|a| !members.contains(**a)) {
+                listing.rows.push(CoverageRow {
+                    scope: account_scope(account),
+                    status: CoverageStatus::Failed,
+                    detail: Some(format!(
+                        "NotInOrganization: --aws-accounts names {account}, which ListAccounts does not list; not scanned"
+                    )),
+                });
+            }
+            listing.members = Some(members);
+        }
+        Some(error) => {
+            listing.rows.push(account_row(
+                None,
+                ListingError {
+                    status: error.status,
+                    detail: format!(
+                        "{}; accounts on the pages not read are unknown, the caller's own account is scanned",
+                        error.detail
+                    ),
+                },
+            ));
+            // Still scan what was asked for and the caller's own account: the listing's
+            // failure is a gap of its own, not a reason to scan nothing.
+            let mut fallback: BTreeSet<&str> = wanted.clone();
+            if wanted.is_empty() || wanted.contains(run.caller.account.as_str()) {
+                fallback.insert(run.caller.account.as_str());
+            }
+            for account in fallback.into_iter().filter(|a| !members.contains(*a)) {
+                let _ = found.unbounded_send(account.to_string());
+            }
+        }
+    }
+    listing
+}
+
+/// `ACTIVE` accounts are scanned; any other state (`SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`,
+/// `PENDING_ACTIVATION`) is why not. The newer `State` field wins over the deprecated
+/// `Status`.
+fn inactive_state(account: &aws_sdk_organizations::types::Account) -> Option<String> {
+    let state = account
+        .state()
+        .map(|s| s.as_str().to_string())
+        .or_else(|| account.status().map(|s| s.as_str().to_string()))?;
+    (state != "ACTIVE").then_some(state)
+}
+
+/// `arn:aws:organizations::MGMT:account/o-abc/ACCOUNT` → `o-abc`.
+fn organization_of_account_arn(arn: &str) -> Option<String> {
+    let resource = arn.rsplit_once(":account/")?.1;
+    let id = resource.split('/').next()?;
+    id.starts_with("o-").then(|| id.to_string())
+}
+
+/// The assumed-role configuration of every account a run reached, kept so the live audit
+/// reads CloudTrail with the sessions the inventory used instead of assuming every role again.
+#[derive(Clone, Default)]
+pub struct AccountSessions(Arc<Mutex<HashMap<String, SdkConfig>>>);
+
+impl AccountSessions {
+    fn insert(&self, account: &str, config: &SdkConfig) {
+        self.0
+            .lock()
+            .expect("no panic while holding the lock")
+            .insert(account.to_string(), config.clone());
+    }
+
+    /// The configuration a run used for `account`, if it reached it.
+    pub(crate) fn get(&self, account: &str) -> Option<SdkConfig> {
+        self.0
+            .lock()
+            .expect("no panic while holding the lock")
+            .get(account)
+            .cloned()
+    }
+}
+
+impl std::fmt::Debug for AccountSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let accounts = self.0.lock().map(|m| m.len()).unwrap_or_default();
+        write!(f, "AccountSessions({accounts} accounts)")
+    }
 }
 
 /// One HTTPS client for every AWS client of the run, so all regions share one connection pool
@@ -243,7 +596,9 @@ pub(crate) fn shared_http_client() -> SharedHttpClient {
 }
 
 pub(crate) async fn load_config(settings: &AwsSettings, tuning: &Tuning) -> SdkConfig {
-    let retry = RetryConfig::standard()
+    // Adaptive: on throttling the SDK also slows the partition's later calls (each account ×
+    // region for EC2), on top of the backoff between attempts.
+    let retry = RetryConfig::adaptive()
         .with_max_attempts(tuning.max_attempts.max(1))
         .with_initial_backoff(tuning.initial_backoff);
     let timeouts = TimeoutConfig::builder()
@@ -310,12 +665,17 @@ enum RegionAvailability {
 /// if that check itself fails, the requested regions are scanned anyway.
 async fn discover_regions(
     config: &SdkConfig,
+    account: &str,
     requested: &[String],
 ) -> Result<Vec<(String, RegionAvailability)>, ListingError> {
     let mut requested: Vec<&String> = requested.iter().collect();
     requested.sort();
     requested.dedup();
-    let ec2 = ec2_client(config, None);
+    let home = config
+        .region()
+        .map(|r| r.as_ref().to_string())
+        .unwrap_or_else(|| DEFAULT_HOME_REGION.to_string());
+    let ec2 = ec2_client(config, account, &home);
     let listed = match ec2.describe_regions().all_regions(true).send().await {
         Ok(output) => output
             .regions()
@@ -358,12 +718,16 @@ async fn discover_regions(
         .collect())
 }
 
-/// An EC2 client for `region` (or the configured home region) that refuses cut-off bodies.
-fn ec2_client(config: &SdkConfig, region: Option<&str>) -> aws_sdk_ec2::Client {
-    let mut builder = aws_sdk_ec2::config::Builder::from(config).interceptor(WholeXmlBody);
-    if let Some(region) = region {
-        builder = builder.region(Region::new(region.to_string()));
-    }
+/// An EC2 client for `region` that refuses cut-off bodies. EC2 throttles each account in
+/// each region on its own, so each account × region gets its own retry partition: its own
+/// retry quota and adaptive rate, instead of the SDK's default of one per region for the whole
+/// process, where one throttled account would slow every other account's calls.
+fn ec2_client(config: &SdkConfig, account: &str, region: &str) -> aws_sdk_ec2::Client {
+    use aws_sdk_ec2::config::retry::RetryPartition;
+    let builder = aws_sdk_ec2::config::Builder::from(config)
+        .interceptor(WholeXmlBody)
+        .region(Region::new(region.to_string()))
+        .retry_partition(RetryPartition::new(format!("ec2-{account}-{region}")));
     aws_sdk_ec2::Client::from_conf(builder.build())
 }
 
@@ -374,7 +738,7 @@ async fn scan_region(
     region: String,
     max_pages: usize,
 ) -> Inventory {
-    let ec2 = ec2_client(config, Some(&region));
+    let ec2 = ec2_client(config, account, &region);
 
     let sessions = paginate("DescribeTrafficMirrorSessions", max_pages, |token| {
         let request = ec2
@@ -688,6 +1052,14 @@ fn scope(account: &str, region: &str) -> Scope {
         provider: Provider::Aws,
         account: Some(account.to_string()),
         region: Some(region.to_string()),
+    }
+}
+
+fn account_scope(account: &str) -> Scope {
+    Scope {
+        provider: Provider::Aws,
+        account: Some(account.to_string()),
+        region: None,
     }
 }
 

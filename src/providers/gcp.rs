@@ -10,15 +10,15 @@
 //!
 //! Projects come from `--gcp-projects`; without it, from the environment the way gcloud finds
 //! one (`GOOGLE_CLOUD_PROJECT`, `CLOUDSDK_CORE_PROJECT`, the ADC file's project). Discovery of an
-//! organisation's projects plugs in at [`projects_to_scan`].
+//! organisation's projects is [`super::gcp_hierarchy`].
 
 use super::{
     deadline_passed, error_chain, one_line, paginate, within, ListingError, ScanTargets, Tuning,
 };
 use crate::allowlist::normalize_target;
 use crate::model::{
-    CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Provider, Scope,
-    Source, Target,
+    CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Organization,
+    Provider, Scope, Source, Target,
 };
 use futures::StreamExt;
 use google_cloud_compute_v1::client::{NetworkFirewallPolicies, PacketMirrorings};
@@ -27,7 +27,7 @@ use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicy, RetryPolicyExt};
 use google_cloud_gax::retry_result::RetryResult;
 use google_cloud_gax::retry_state::RetryState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The public Compute Engine endpoint.
 pub const PUBLIC_COMPUTE_ENDPOINT: &str = "https://compute.googleapis.com";
@@ -55,10 +55,23 @@ pub struct GcpSettings {
     /// The Cloud Logging base URL for the live audit source (default
     /// `https://logging.googleapis.com`).
     pub logging_endpoint: Option<String>,
-    /// Projects to scan; empty means the environment's default project.
+    /// The Resource Manager base URL (default `https://cloudresourcemanager.googleapis.com`).
+    pub resourcemanager_endpoint: Option<String>,
+    /// Discover the projects under an organisation or folder (`--gcp-organization`,
+    /// `--gcp-folder`) instead of taking them from the flags or the environment.
+    pub hierarchy: Option<GcpHierarchy>,
+    /// Projects to scan; empty means the environment's default project (with `hierarchy`:
+    /// every project found under it).
     pub projects: Vec<String>,
     /// Projects to leave out (`--gcp-exclude-projects`): reported `excluded`.
     pub exclude: Vec<String>,
+}
+
+/// Where in the resource hierarchy the projects to scan are found (numeric ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GcpHierarchy {
+    Organization(String),
+    Folder(String),
 }
 
 /// What one project's listings returned, per scope key (`regions/R` or `global`).
@@ -123,7 +136,70 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         account: None,
     });
 
-    let projects = projects_to_scan(settings, &adc);
+    let projects = match &settings.hierarchy {
+        None => projects_to_scan(settings, &adc),
+        Some(root) => {
+            let discovery = super::gcp_hierarchy::discover(
+                settings.resourcemanager_endpoint.as_deref(),
+                credentials.clone(),
+                tuning,
+                root,
+            );
+            let found = match within(targets.deadline_at, discovery).await {
+                Some(Ok(found)) => found,
+                Some(Err(error)) => {
+                    inventory.coverage.push(project_row(None, None, error));
+                    return inventory;
+                }
+                None => {
+                    inventory.coverage.push(project_row(
+                        None,
+                        None,
+                        deadline_passed("the Resource Manager search"),
+                    ));
+                    return inventory;
+                }
+            };
+            if let Some(members) = found.members {
+                inventory.organizations.push(Organization {
+                    provider: Provider::Gcp,
+                    id: found.organization,
+                    members,
+                });
+            }
+            // --gcp-projects narrows the hierarchy down; a named project outside it is not
+            // scanned, and says so.
+            let wanted: BTreeSet<&String> = settings.projects.iter().collect();
+            let keep = |project: &String| wanted.is_empty() || wanted.contains(project);
+            inventory.coverage.extend(
+                found
+                    .inactive
+                    .into_iter()
+                    .filter(|row| row.scope.account.as_ref().is_some_and(keep)),
+            );
+            for project in wanted.iter().filter(|p| !found.active.contains(p)) {
+                inventory.coverage.push(project_row(
+                    Some(project),
+                    None,
+                    ListingError::failed(format!(
+                        "NotInHierarchy: --gcp-projects names {project}, which the Resource Manager search does not find active under the selected organisation or folder; not scanned"
+                    )),
+                ));
+            }
+            let active: Vec<String> = found.active.into_iter().filter(keep).collect();
+            if active.is_empty() && wanted.is_empty() {
+                inventory.coverage.push(project_row(
+                    None,
+                    None,
+                    ListingError::failed(
+                        "NoProject: the Resource Manager search found no active project under the selected organisation or folder (the caller needs resourcemanager.projects.get on them)",
+                    ),
+                ));
+                return inventory;
+            }
+            active
+        }
+    };
     if projects.is_empty() {
         inventory.coverage.push(project_row(
             None,
@@ -308,8 +384,8 @@ impl RetryPolicy for ListRetryPolicy {
     }
 }
 
-/// The projects to scan: the ones named, else the environment's default project. (Discovering
-/// an organisation's projects will add a third source here.)
+/// The projects to scan without `--gcp-organization` / `--gcp-folder`: the ones named, else
+/// the environment's default project.
 fn projects_to_scan(settings: &GcpSettings, adc: &AdcFile) -> Vec<String> {
     let mut projects: Vec<String> = if settings.projects.is_empty() {
         match settings.auth {

@@ -9,16 +9,22 @@ pub mod aws;
 mod aws_xml;
 pub mod azure;
 pub mod gcp;
+mod gcp_hierarchy;
 
 use crate::model::{CoverageStatus, Inventory, Provider};
 use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// Scopes listed at once by default: every region of an AWS account at once (about 34 today,
-/// with room to grow), each its own throttling bucket, so one account's scan is one wave of
-/// calls. Below the region count, the last regions wait a whole wave (the benchmark shows ~2×).
+/// Units of work in flight at once by default (a scope's listings, an AssumeRole, a
+/// DescribeRegions): every region of an AWS account at once (about 34 today, with room to
+/// grow), each its own throttling bucket, so one account's scan is one wave of calls. Below
+/// the region count, the last regions wait a whole wave (the benchmark shows ~2×).
 pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Scopes of one account (subscription, project) listed at once by default: an organisation
+/// scan spreads its concurrency over at least two accounts instead of spending it all on one.
+pub const DEFAULT_PER_ACCOUNT: usize = 32;
 
 /// Knobs shared by every provider adapter.
 #[derive(Debug, Clone)]
@@ -31,8 +37,10 @@ pub struct Tuning {
     pub initial_backoff: Duration,
     /// Pages per listing before the scope is declared `failed` (a runaway paginator).
     pub max_pages: usize,
-    /// Scopes listed at once.
+    /// Units of work in flight at once, across every account.
     pub concurrency: usize,
+    /// Scopes of one account (subscription, project) listed at once.
+    pub per_account: usize,
     /// Bound on the whole run: scopes unfinished by then are `failed`, and the report is still
     /// written.
     pub deadline: Option<Duration>,
@@ -46,6 +54,7 @@ impl Default for Tuning {
             initial_backoff: Duration::from_secs(1),
             max_pages: 1000,
             concurrency: DEFAULT_CONCURRENCY,
+            per_account: DEFAULT_PER_ACCOUNT,
             deadline: None,
         }
     }
@@ -67,6 +76,9 @@ pub struct ScanTargets {
     /// projects): each reachable scope is a `scanned` row with nothing listed. The live audit
     /// sources use this to query exactly the scopes a scan would list, without listing them.
     pub discover_only: bool,
+    /// The AWS accounts reached and the sessions they were reached with, shared by the
+    /// inventory and the live audit of one run.
+    pub aws_sessions: aws::AccountSessions,
 }
 
 /// The coverage row of a scope found by a discover-only run: reachable, nothing listed yet.

@@ -72,6 +72,8 @@ struct JsonMirror<'a> {
     sources: &'a [Source],
     target: &'a Target,
     cross_account: bool,
+    /// `null` when no organisation is known for the provider.
+    outside_organization: Option<bool>,
     filter: Option<&'a FilterSummary>,
     description: Option<&'a str>,
     tags: &'a BTreeMap<String, String>,
@@ -171,6 +173,7 @@ pub fn write_scan(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
                 sources: &m.mirror.sources,
                 target: &m.mirror.target,
                 cross_account: m.mirror.cross_account(),
+                outside_organization: m.outside_organization,
                 filter: m.mirror.filter.as_ref(),
                 description: m.mirror.description.as_deref(),
                 tags: &m.mirror.tags,

@@ -130,7 +130,7 @@ pub fn write_scan(
                         .collect::<Vec<_>>()
                         .join("\n"),
                 ),
-                Cell::new(target_cell(m)),
+                Cell::new(target_cell(m, evaluated.outside_organization)),
                 paint(
                     Cell::new(verdict_text),
                     match evaluated.verdict {
@@ -338,7 +338,7 @@ fn mirror_cell(m: &Mirror) -> String {
     text
 }
 
-fn target_cell(m: &Mirror) -> String {
+fn target_cell(m: &Mirror, outside_organization: Option<bool>) -> String {
     let t = &m.target;
     let mut text = format!("{}\n{}", t.kind, inert(&t.id));
     if let Some(port) = t.port {
@@ -348,7 +348,12 @@ fn target_cell(m: &Mirror) -> String {
         text.push_str(&format!("\nvia {}", inert(tmt)));
     }
     if let Some(owner) = &t.owner {
-        if m.cross_account() {
+        if outside_organization == Some(true) {
+            text.push_str(&format!(
+                "\nowner {} (OUTSIDE THE ORGANISATION)",
+                inert(owner)
+            ));
+        } else if m.cross_account() {
             text.push_str(&format!("\nowner {} (CROSS-ACCOUNT)", inert(owner)));
         }
     }

@@ -12,4 +12,5 @@ mod conformance;
 mod gcp;
 mod live;
 mod moto;
+mod organization;
 mod support;

@@ -14,7 +14,11 @@ pub struct TestCloud {
 
 impl TestCloud {
     pub fn start(world_toml: &str) -> TestCloud {
-        let world = World::from_toml(world_toml).expect("test world parses");
+        TestCloud::start_world(World::from_toml(world_toml).expect("test world parses"))
+    }
+
+    /// Serves a world built in code (a synthetic organisation).
+    pub fn start_world(world: World) -> TestCloud {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

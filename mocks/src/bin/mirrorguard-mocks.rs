@@ -135,7 +135,8 @@ async fn main() {
         mock.endpoint()
     );
     println!(
-        "  export MIRRORGUARD_GCP_ENDPOINT={} MIRRORGUARD_GCP_LOGGING_ENDPOINT={}",
+        "  export MIRRORGUARD_GCP_ENDPOINT={} MIRRORGUARD_GCP_LOGGING_ENDPOINT={} MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT={}",
+        mock.endpoint(),
         mock.endpoint(),
         mock.endpoint()
     );

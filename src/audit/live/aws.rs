@@ -34,22 +34,26 @@ use tokio::time::Instant;
 /// LookupEvents' own page limit.
 const PAGE_SIZE: i32 = 50;
 
-/// Queries every region in `scopes` (one account: the credentials').
+/// Queries every region in `scopes`, each account with the session its discovery used (the
+/// caller's own credentials, or the role assumed in it).
 pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     let targets = query.targets;
-    let sdk_config = load_config(&targets.aws, &targets.tuning).await;
-    let Some(http) = sdk_config.http_client() else {
-        return ScopeLog::all_failed(
-            Provider::Aws,
-            &scopes,
-            query.window,
-            crate::providers::ListingError::failed("ClientError: no HTTP client for CloudTrail"),
-        );
-    };
+    let base = load_config(&targets.aws, &targets.tuning).await;
     futures::stream::iter(scopes)
         .map(|scope| {
-            let (sdk_config, http) = (&sdk_config, http.clone());
+            let base = &base;
             async move {
+                let sdk_config = targets
+                    .aws_sessions
+                    .get(&scope.account)
+                    .unwrap_or_else(|| base.clone());
+                let Some(http) = sdk_config.http_client() else {
+                    let mut log = ScopeLog::new(Provider::Aws, &scope, query.window);
+                    log.fail(crate::providers::ListingError::failed(
+                        "ClientError: no HTTP client for CloudTrail",
+                    ));
+                    return log;
+                };
                 let region = scope.region.clone().unwrap_or_default();
                 let pace = Pace::per_second(query.cloudtrail_rate);
                 // Each attempt starts with its turn at the pace, so the attempt's timeout
@@ -63,7 +67,7 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
                     pace: Arc::new(pace),
                 };
                 let client = aws_sdk_cloudtrail::Client::from_conf(
-                    aws_sdk_cloudtrail::config::Builder::from(sdk_config)
+                    aws_sdk_cloudtrail::config::Builder::from(&sdk_config)
                         .region(Region::new(region))
                         .http_client(SharedHttpClient::new(paced))
                         .timeout_config(timeouts)
