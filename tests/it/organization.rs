@@ -114,7 +114,7 @@ const ORG_FLAGS: &[&str] = &[
 ];
 
 /// `(account, region) → (status, detail)` of every coverage row; asserts there is one per scope.
-fn rows(report: &Value) -> BTreeMap<(String, String), (String, String)> {
+fn coverage_rows(report: &Value) -> BTreeMap<(String, String), (String, String)> {
     let mut rows = BTreeMap::new();
     for row in report["coverage"].as_array().expect("coverage") {
         let key = (
@@ -164,7 +164,7 @@ fn an_organisation_scan_reaches_every_active_member_through_the_role() {
     let run = scan(&cloud, home.path(), ORG_FLAGS);
     assert_eq!(run.code, 1, "unapproved mirrors: {}", run.stderr);
     let report = run.json();
-    let rows = rows(&report);
+    let rows = coverage_rows(&report);
 
     assert_eq!(row(&rows, MANAGEMENT, "us-east-1").0, "scanned");
     assert_eq!(row(&rows, MEMBER, "us-east-1").0, "scanned");
@@ -251,7 +251,7 @@ fn the_external_id_opens_the_role_that_asks_for_it() {
     let mut args = ORG_FLAGS.to_vec();
     args.extend(["--aws-external-id", "s3cret", "--aws-accounts", GUARDED]);
     let run = scan(&cloud, home.path(), &args);
-    let rows = rows(&run.json());
+    let rows = coverage_rows(&run.json());
     assert_eq!(row(&rows, GUARDED, "us-east-1").0, "scanned", "{rows:#?}");
     assert_eq!(
         rows.len(),
@@ -274,7 +274,7 @@ fn accounts_are_restricted_excluded_and_checked_against_the_organisation() {
         MANAGEMENT,
     ]);
     let run = scan(&cloud, home.path(), &args);
-    let rows = rows(&run.json());
+    let rows = coverage_rows(&run.json());
     assert_eq!(row(&rows, MEMBER, "us-east-1").0, "scanned");
     let (status, detail) = row(&rows, OUTSIDE, "-");
     assert_eq!(status, "failed");
@@ -306,7 +306,7 @@ fn accounts_without_an_organisation_are_reached_through_the_role() {
         ],
     );
     let report = run.json();
-    let rows = rows(&report);
+    let rows = coverage_rows(&report);
     assert_eq!(rows.len(), 2, "only the member's regions: {rows:#?}");
     assert_eq!(row(&rows, MEMBER, "eu-west-1").0, "scanned");
     assert_eq!(
@@ -335,7 +335,7 @@ kind = "denied"
     let (home, _) = home_with_allowlist("");
     let run = scan(&cloud, home.path(), ORG_FLAGS);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    let rows = rows(&run.json());
+    let rows = coverage_rows(&run.json());
     let (status, detail) = row(&rows, "-", "-");
     assert_eq!(status, "denied");
     assert!(
@@ -469,7 +469,7 @@ fn a_synthetic_organisation_under_the_fault_mix_reports_every_scope_as_its_fault
     assert!(started.elapsed() < std::time::Duration::from_secs(90));
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
-    let rows = rows(&report);
+    let rows = coverage_rows(&report);
 
     let fault_of: BTreeMap<(String, Option<String>), FaultKind> = injected
         .iter()
@@ -539,4 +539,166 @@ fn a_synthetic_organisation_under_the_fault_mix_reports_every_scope_as_its_fault
         );
     }
     assert!(injected.iter().any(|f| f.region.is_none()));
+}
+
+/// A GCP organisation two folders deep, a folder beside it, a project being deleted, one with
+/// the Compute API off, and a project of another organisation: every project under the
+/// organisation found through the real Resource Manager client, at any depth.
+fn gcp_world(extra: &str) -> String {
+    format!(
+        r#"
+[settings]
+page_size = 2
+[gcp.organization]
+id = "9001"
+[[gcp.folders]]
+id = "11"
+display_name = "prod"
+parent = "organizations/9001"
+[[gcp.folders]]
+id = "12"
+display_name = "prod-payments"
+parent = "folders/11"
+[[gcp.folders]]
+id = "13"
+display_name = "shared"
+parent = "organizations/9001"
+
+[[gcp.projects]]
+id = "deep-project-a"
+parent = "folders/12"
+regions = ["us-central1"]
+[[gcp.projects]]
+id = "top-project-b"
+regions = ["europe-west1"]
+[[gcp.projects]]
+id = "doomed-project-c"
+parent = "folders/11"
+state = "DELETE_REQUESTED"
+regions = ["us-central1"]
+[[gcp.projects]]
+id = "dark-project-d"
+parent = "folders/11"
+regions = ["us-central1"]
+compute_api_disabled = true
+[[gcp.projects]]
+id = "tools-project-x"
+parent = "folders/13"
+regions = ["us-central1"]
+[[gcp.projects]]
+id = "stranger-project"
+parent = "organizations/7777"
+regions = ["us-central1"]
+
+[[gcp.mirrorings]]
+project = "deep-project-a"
+region = "us-central1"
+name = "pm-inside"
+id = 3001
+network = "vpc"
+collector = "projects/tools-project-x/regions/us-central1/forwardingRules/fr-ids"
+subnetworks = ["subnet-a"]
+[[gcp.mirrorings]]
+project = "top-project-b"
+region = "europe-west1"
+name = "pm-outside"
+id = 3002
+network = "vpc"
+collector = "projects/stranger-project/regions/europe-west1/forwardingRules/fr-grab"
+subnetworks = ["subnet-b"]
+{extra}
+"#
+    )
+}
+
+fn gcp_scan(cloud: &TestCloud, args: &[&str]) -> crate::support::Run {
+    let (home, _) = home_with_allowlist("");
+    let mut all = vec!["--provider", "gcp", "--format", "json"];
+    all.extend(args);
+    scan(cloud, home.path(), &all)
+}
+
+#[test]
+fn a_gcp_organisation_scan_finds_every_project_at_any_depth() {
+    let cloud = TestCloud::start(&gcp_world(""));
+    let run = gcp_scan(&cloud, &["--gcp-organization", "9001"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let rows = coverage_rows(&report);
+    for (project, region) in [
+        ("deep-project-a", "us-central1"),
+        ("top-project-b", "europe-west1"),
+        ("tools-project-x", "us-central1"),
+    ] {
+        assert_eq!(row(&rows, project, region).0, "scanned", "{project}");
+    }
+    let (status, detail) = row(&rows, "doomed-project-c", "-");
+    assert_eq!(status, "disabled");
+    assert!(detail.starts_with("DELETE_REQUESTED"), "{detail}");
+    let (status, detail) = row(&rows, "dark-project-d", "-");
+    assert_eq!(status, "disabled");
+    assert!(detail.starts_with("SERVICE_DISABLED"), "{detail}");
+    assert!(
+        !rows
+            .keys()
+            .any(|(project, _)| project == "stranger-project"),
+        "another organisation's project is not scanned: {rows:#?}"
+    );
+    // Each project's regions and its `global` row (network firewall policies); the project
+    // with Compute off says so for both of its listings.
+    assert_eq!(rows.len(), 9, "{rows:#?}");
+    // Both searches really ran through the Resource Manager client.
+    for action in ["projects.search", "folders.search"] {
+        assert!(
+            cloud.requests().iter().any(|r| r.action == action),
+            "{action}"
+        );
+    }
+
+    let outside = crate::support::mirror(
+        &report,
+        "projects/top-project-b/regions/europe-west1/packetMirrorings/pm-outside",
+    );
+    assert_eq!(outside["outside_organization"], true);
+    let codes = finding_codes(&report, outside["id"].as_str().unwrap());
+    assert_eq!(codes["outside-organization-target"], "critical");
+    let inside = crate::support::mirror(
+        &report,
+        "projects/deep-project-a/regions/us-central1/packetMirrorings/pm-inside",
+    );
+    assert_eq!(inside["outside_organization"], false);
+    assert_eq!(inside["cross_account"], true);
+}
+
+#[test]
+fn a_gcp_folder_scan_keeps_to_its_subtree_and_a_failed_search_is_a_gap() {
+    let cloud = TestCloud::start(&gcp_world(""));
+    let run = gcp_scan(&cloud, &["--gcp-folder", "11"]);
+    let report = run.json();
+    let rows = coverage_rows(&report);
+    assert_eq!(row(&rows, "deep-project-a", "us-central1").0, "scanned");
+    assert_eq!(row(&rows, "doomed-project-c", "-").0, "disabled");
+    assert_eq!(row(&rows, "dark-project-d", "-").0, "disabled");
+    assert_eq!(rows.len(), 5, "only folder 11's subtree: {rows:#?}");
+    // The collector in the sibling folder is still inside the organisation.
+    let inside = crate::support::mirror(
+        &report,
+        "projects/deep-project-a/regions/us-central1/packetMirrorings/pm-inside",
+    );
+    assert_eq!(inside["outside_organization"], false);
+
+    let refused = TestCloud::start(&gcp_world(
+        r#"
+[[gcp.faults]]
+action = "projects.search"
+kind = "denied"
+"#,
+    ));
+    let run = gcp_scan(&refused, &["--gcp-organization", "9001"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let refused_rows = coverage_rows(&run.json());
+    let (status, detail) = row(&refused_rows, "-", "-");
+    assert_eq!(status, "denied", "{detail}");
+    assert!(detail.contains("projects.search"), "{detail}");
+    assert_eq!(refused_rows.len(), 1);
 }

@@ -150,6 +150,7 @@ pub fn with_cloud_credentials(cmd: &mut Command, cloud: &TestCloud, home: &Path)
         .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
         .env("MIRRORGUARD_GCP_ENDPOINT", cloud.endpoint())
         .env("MIRRORGUARD_GCP_LOGGING_ENDPOINT", cloud.endpoint())
+        .env("MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT", cloud.endpoint())
         .env("GCE_METADATA_HOST", cloud.addr());
 }
 
