@@ -908,9 +908,18 @@ impl CloudArgs {
 
 impl ScanArgs {
     /// The plain request the library runs. `color_by_default` is what `--color auto` means
-    /// here (a terminal without `NO_COLOR`), which only the binary can tell.
-    pub fn into_request(self, color_by_default: bool) -> Result<ScanRequest, String> {
+    /// here (a terminal without `NO_COLOR`) and `stderr_is_terminal` whether a progress bar
+    /// can be drawn, which only the binary can tell.
+    pub fn into_request(
+        self,
+        color_by_default: bool,
+        stderr_is_terminal: bool,
+    ) -> Result<ScanRequest, String> {
         let color = self.report.color(color_by_default);
+        let show_progress = stderr_is_terminal
+            && !self.cloud.quiet
+            && self.cloud.verbose == 0
+            && std::env::var_os("RUST_LOG").is_none_or(|v| v.is_empty());
         // Durations in --since/--until count back from the pinned clock when there is one.
         let audit_now = self
             .now
@@ -936,6 +945,7 @@ impl ScanArgs {
             audit_live: self.audit_live || self.demo,
             baseline: self.baseline,
             changes_only: self.changes_only,
+            show_progress,
             audit,
         })
     }

@@ -13,6 +13,8 @@ pub const ALLOWLIST: &str = include_str!("../allowlist.toml");
 
 pub const ACCESS_KEY_ID: &str = "AKIAMIRRORGUARDDEMO0";
 pub const SECRET_ACCESS_KEY: &str = "mirrorguard-demo-secret-not-a-real-key";
+/// The role the demo assumes in its organisation's member account.
+pub const AWS_MEMBER_ROLE: &str = "MirrorguardReadOnly";
 
 /// The demo's Azure service principal (the mock's token endpoint issues its tokens).
 pub const AZURE_TENANT: &str = "7a1e5c2d-0d5b-4c8e-9b1f-3c2d4e5f6a7b";

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod demo;
 pub mod model;
 pub mod posture;
+pub mod progress;
 pub mod providers;
 pub mod report;
 pub mod scan;

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
 fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
     let to_terminal = args.report.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    mirrorguard::progress::init_tracing(args.cloud.verbose);
     let request = args
         .into_request(to_terminal && !no_color)
         .map_err(CommandError::Usage)?;
@@ -67,8 +68,9 @@ fn run_audit(args: AuditArgs) -> Result<u8, CommandError> {
 fn run_scan(args: ScanArgs) -> Result<u8, CommandError> {
     let to_terminal = args.report.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    mirrorguard::progress::init_tracing(args.cloud.verbose);
     let request = args
-        .into_request(to_terminal && !no_color)
+        .into_request(to_terminal && !no_color, std::io::stderr().is_terminal())
         .map_err(CommandError::Usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -66,6 +66,8 @@ pub struct ScanRequest {
     pub baseline: Option<PathBuf>,
     /// The table shows only the mirrors that changed since the baseline (`--changes-only`).
     pub changes_only: bool,
+    /// Draw a progress bar on stderr (a terminal, no `--quiet`, no `-v`).
+    pub show_progress: bool,
     /// How those logs are read (window, attempts).
     pub audit: AuditSettings,
 }
@@ -107,7 +109,10 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         None
     };
     let now = now.unwrap_or_else(OffsetDateTime::now_utc);
-    let targets = scan_targets(&cloud, &allowlist, now, started, false)?;
+    let mut targets = scan_targets(&cloud, &allowlist, now, started, false)?;
+    if request.show_progress {
+        targets.progress = crate::progress::Progress::on_stderr();
+    }
     // Read before any cloud is called: an unreadable baseline is a usage error (exit 2).
     let baseline = match &request.baseline {
         Some(path) => Some(crate::baseline::load(path)?),
@@ -144,6 +149,7 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
         false => None,
     };
     let inventory = providers::scan(&targets).await;
+    targets.progress.clear();
     // The live logs are read for the scopes the inventory reached, and only those: the same
     // accounts, regions, subscriptions and projects, the same exclusions.
     let live = if let Some(window) = live_window {
@@ -228,6 +234,12 @@ fn demo_selection(cloud: &mut CloudSelection, endpoint: &str) {
             secret_access_key: demo::SECRET_ACCESS_KEY.to_string(),
         },
         endpoint: Some(endpoint.to_string()),
+        // The demo estate is an organisation; --aws-accounts and the exclusions still apply.
+        organization: true,
+        role: Some(crate::providers::aws::MemberRole {
+            name: demo::AWS_MEMBER_ROLE.to_string(),
+            external_id: None,
+        }),
         ..cloud.aws.clone()
     };
     cloud.azure = AzureSettings {
@@ -281,6 +293,7 @@ pub fn scan_targets(
         deadline_at: cloud.tuning.deadline.map(|d| started + d),
         discover_only,
         aws_sessions: Default::default(),
+        progress: Default::default(),
     })
 }
 

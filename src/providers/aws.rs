@@ -114,6 +114,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         Ok(caller) => caller,
         Err(error) => {
             inventory.coverage.push(account_row(None, error));
+            targets.progress.finished_at_once(&inventory.coverage);
             return inventory;
         }
     };
@@ -158,6 +159,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         .buffer_unordered(accounts_at_once)
         .collect::<Vec<Inventory>>();
     let (organization, results) = tokio::join!(listing, scanning);
+    targets.progress.finished_at_once(&organization.rows);
     inventory.coverage.extend(organization.rows);
     if let Some(members) = organization.members {
         inventory.organizations.push(Organization {
@@ -251,8 +253,10 @@ impl AccountRun<'_> {
         .await
     }
 
-    /// Every scope of one account, each ending in exactly one coverage row.
+    /// Every scope of one account, each ending in exactly one coverage row, each reported to
+    /// the progress bar as it ends.
     async fn account(&self, account: String) -> Inventory {
+        tracing::debug!(account = %account, "account started");
         let (targets, settings) = (self.targets, &self.targets.aws);
         let mut inventory = Inventory::default();
         let excluded_by_flag = settings
@@ -268,6 +272,7 @@ impl AccountRun<'_> {
                 status: CoverageStatus::Excluded,
                 detail: Some(detail),
             });
+            targets.progress.finished_at_once(&inventory.coverage);
             return inventory;
         }
 
@@ -282,6 +287,7 @@ impl AccountRun<'_> {
                 Ok(config) => config,
                 Err(error) => {
                     inventory.coverage.push(account_row(Some(&account), error));
+                    targets.progress.finished_at_once(&inventory.coverage);
                     return inventory;
                 }
             }
@@ -296,6 +302,7 @@ impl AccountRun<'_> {
             Ok(regions) => regions,
             Err(error) => {
                 inventory.coverage.push(account_row(Some(&account), error));
+                targets.progress.finished_at_once(&inventory.coverage);
                 return inventory;
             }
         };
@@ -336,8 +343,12 @@ impl AccountRun<'_> {
                     .coverage
                     .push(super::discovered(scope(&account, &region)));
             }
+            targets.progress.finished_at_once(&inventory.coverage);
             return inventory;
         }
+        // Excluded, not opted in, unknown: settled already.
+        targets.progress.finished_at_once(&inventory.coverage);
+        targets.progress.expect(to_scan.len());
 
         let max_pages = targets.tuning.max_pages;
         let results: Vec<Inventory> = futures::stream::iter(to_scan)
@@ -345,7 +356,7 @@ impl AccountRun<'_> {
                 let (config, account) = (&config, &account);
                 async move {
                     let work = scan_region(config, account, region.clone(), max_pages);
-                    match self.bounded(work).await {
+                    let result = match self.bounded(work).await {
                         Some(inventory) => inventory,
                         None => {
                             let mut cut_short = Inventory::default();
@@ -357,7 +368,9 @@ impl AccountRun<'_> {
                             });
                             cut_short
                         }
-                    }
+                    };
+                    self.targets.progress.done(&result.coverage);
+                    result
                 }
             })
             .buffer_unordered(targets.tuning.per_account.max(1))

@@ -79,6 +79,8 @@ pub struct ScanTargets {
     /// The AWS accounts reached and the sessions they were reached with, shared by the
     /// inventory and the live audit of one run.
     pub aws_sessions: aws::AccountSessions,
+    /// The progress bar (disabled unless stderr is a terminal).
+    pub progress: crate::progress::Progress,
 }
 
 /// The coverage row of a scope found by a discover-only run: reachable, nothing listed yet.
@@ -143,15 +145,25 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
                 false => Inventory::default(),
             }
         },
+        // The AWS adapter reports each scope as it finishes; Azure and GCP, a few calls per
+        // subscription or project, report theirs when the cloud is done.
         async {
             match wanted(Provider::Azure) {
-                true => azure::scan(targets).await,
+                true => {
+                    let inventory = azure::scan(targets).await;
+                    targets.progress.finished_at_once(&inventory.coverage);
+                    inventory
+                }
                 false => Inventory::default(),
             }
         },
         async {
             match wanted(Provider::Gcp) {
-                true => gcp::scan(targets).await,
+                true => {
+                    let inventory = gcp::scan(targets).await;
+                    targets.progress.finished_at_once(&inventory.coverage);
+                    inventory
+                }
                 false => Inventory::default(),
             }
         },

@@ -702,3 +702,28 @@ kind = "denied"
     assert!(detail.contains("projects.search"), "{detail}");
     assert_eq!(refused_rows.len(), 1);
 }
+
+#[test]
+fn stderr_stays_quiet_off_a_terminal_and_verbose_logs_each_scope() {
+    let cloud = TestCloud::start(&world(""));
+    let (home, _) = home_with_allowlist("");
+    // Not a terminal: no bar, no log, and stdout is the report alone.
+    let run = scan(&cloud, home.path(), ORG_FLAGS);
+    assert_eq!(run.stderr, "");
+    run.json();
+
+    let mut args = ORG_FLAGS.to_vec();
+    args.push("-v");
+    let run = scan(&cloud, home.path(), &args);
+    run.json();
+    let finished: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("scope finished"))
+        .collect();
+    // One line per coverage row (7), each naming its account.
+    assert_eq!(finished.len(), 7, "{}", run.stderr);
+    assert!(finished
+        .iter()
+        .any(|l| l.contains(LOCKED) && l.contains("status=\"denied\"")));
+}
