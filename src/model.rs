@@ -249,25 +249,37 @@ pub struct Inventory {
     pub organizations: Vec<Organization>,
 }
 
-/// Every account (GCP: project) of one organisation, whatever its state.
+/// What a scan learned about one organisation's membership (ids lower-case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub provider: Provider,
-    /// `o-…` (AWS), `organizations/N` (GCP), where known.
+    /// `o-…` (AWS), `organizations/N` (GCP), the tenant (Azure), where known.
     pub id: Option<String>,
+    /// Accounts (subscriptions, projects) known to belong to it, whatever their state.
     pub members: std::collections::BTreeSet<String>,
+    /// Accounts known to belong elsewhere (an Azure subscription of another tenant).
+    pub outsiders: std::collections::BTreeSet<String>,
+    /// `members` is the whole organisation (AWS ListAccounts, a GCP organisation's search):
+    /// anything else is outside. Otherwise only `outsiders` are.
+    pub complete: bool,
 }
 
 impl Inventory {
     /// Whether the mirror's destination is owned outside the organisation the scan learned:
     /// `None` when no organisation of its provider is known or the owner is not.
     pub fn outside_organization(&self, mirror: &Mirror) -> Option<bool> {
-        let owner = mirror.target.owner.as_deref()?;
+        let owner = mirror.target.owner.as_deref()?.to_ascii_lowercase();
         let organization = self
             .organizations
             .iter()
             .find(|o| o.provider == mirror.provider)?;
-        Some(!organization.members.contains(owner))
+        if organization.outsiders.contains(&owner) {
+            Some(true)
+        } else if organization.members.contains(&owner) {
+            Some(false)
+        } else {
+            organization.complete.then_some(true)
+        }
     }
 
     pub fn extend(&mut self, other: Inventory) {

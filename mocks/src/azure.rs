@@ -600,7 +600,7 @@ fn subscription_json(sub: &AzureSubscription, tenant: &str) -> Value {
     json!({
         "id": format!("/subscriptions/{}", sub.id),
         "subscriptionId": sub.id,
-        "tenantId": tenant,
+        "tenantId": sub.tenant.as_deref().unwrap_or(tenant),
         "displayName": sub.name.as_deref().unwrap_or(&sub.id),
         "state": sub.state,
         "subscriptionPolicies": {

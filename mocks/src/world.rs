@@ -448,6 +448,10 @@ pub struct AzureSubscription {
     /// `Enabled`, `Warned`, `PastDue`, `Disabled` or `Deleted`.
     #[serde(default = "default_subscription_state")]
     pub state: String,
+    /// The subscription's home tenant when it is not the world's (a subscription of another
+    /// organisation the identity can see, as through Azure Lighthouse).
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 fn default_subscription_state() -> String {

@@ -166,6 +166,8 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
             provider: Provider::Aws,
             id: organization.id,
             members,
+            outsiders: BTreeSet::new(),
+            complete: true,
         });
     }
     for result in results {

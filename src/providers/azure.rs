@@ -16,8 +16,8 @@ use super::{
     ScanTargets, Tuning,
 };
 use crate::model::{
-    CoverageRow, CoverageStatus, Identity, Inventory, Mirror, OrphanTapConfiguration, Provider,
-    Scope, Source, StagedResource, Target,
+    CoverageRow, CoverageStatus, Identity, Inventory, Mirror, Organization, OrphanTapConfiguration,
+    Provider, Scope, Source, StagedResource, Target,
 };
 use azure_core::auth::TokenCredential;
 use azure_core::error::ErrorKind;
@@ -167,7 +167,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         }
     };
 
-    let (subscriptions, listing_error) = within(
+    let (subscriptions, listing_error, tenants) = within(
         targets.deadline_at,
         discover_subscriptions(&subscriptions_api, &settings.subscriptions, tuning),
     )
@@ -176,8 +176,12 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         (
             Vec::new(),
             Some(deadline_passed("the subscription listing")),
+            SubscriptionTenants::new(),
         )
     });
+    inventory
+        .organizations
+        .extend(tenant_organization(claims.tenant.as_deref(), &tenants));
     // A subscription listing cut short still scans what it listed; the subscriptions it never
     // reached are one gap row with no account.
     if let Some(error) = listing_error {
@@ -326,6 +330,7 @@ async fn discover_subscriptions(
 ) -> (
     Vec<(String, Option<SubscriptionState>)>,
     Option<ListingError>,
+    SubscriptionTenants,
 ) {
     let pages = api.subscriptions_client().list().into_stream().map(|page| {
         page.map(|page| (page.value, page.next_link))
@@ -333,13 +338,17 @@ async fn discover_subscriptions(
     });
     let listing = paginate_stream("Subscriptions.List", tuning.max_pages, pages).await;
     let mut listed: BTreeMap<String, (String, Option<SubscriptionState>)> = BTreeMap::new();
+    let mut tenants = SubscriptionTenants::new();
     for subscription in listing.items {
         if let Some(id) = subscription.subscription_id {
+            if let Some(tenant) = &subscription.tenant_id {
+                tenants.insert(id.to_lowercase(), tenant.to_lowercase());
+            }
             listed.insert(id.to_lowercase(), (id, subscription.state));
         }
     }
     if requested.is_empty() {
-        return (listed.into_values().collect(), listing.error);
+        return (listed.into_values().collect(), listing.error, tenants);
     }
     let mut chosen: BTreeMap<String, (String, Option<SubscriptionState>)> = BTreeMap::new();
     for id in requested {
@@ -347,7 +356,27 @@ async fn discover_subscriptions(
         let entry = listed.get(&key).cloned().unwrap_or((id.clone(), None));
         chosen.insert(key, entry);
     }
-    (chosen.into_values().collect(), None)
+    (chosen.into_values().collect(), None, tenants)
+}
+
+/// The tenant of every subscription the listing showed, by lower-case subscription id.
+type SubscriptionTenants = BTreeMap<String, String>;
+
+/// What the subscription listing says about the organisation (the identity's tenant): its
+/// visible subscriptions are members, visible subscriptions of another tenant (Lighthouse
+/// delegations, guest access) are outside. A subscription the identity cannot see could be
+/// either, so the membership is marked incomplete and such a destination stays undecided.
+fn tenant_organization(home: Option<&str>, tenants: &SubscriptionTenants) -> Option<Organization> {
+    let home = home?.to_lowercase();
+    let (members, outsiders): (Vec<_>, Vec<_>) =
+        tenants.iter().partition(|(_, tenant)| **tenant == home);
+    Some(Organization {
+        provider: Provider::Azure,
+        id: Some(home),
+        members: members.into_iter().map(|(id, _)| id.clone()).collect(),
+        outsiders: outsiders.into_iter().map(|(id, _)| id.clone()).collect(),
+        complete: false,
+    })
 }
 
 /// Lists one subscription's vTAPs and network interfaces, every page of both.

@@ -164,7 +164,9 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
                 inventory.organizations.push(Organization {
                     provider: Provider::Gcp,
                     id: found.organization,
-                    members,
+                    members: members.iter().map(|m| m.to_ascii_lowercase()).collect(),
+                    outsiders: BTreeSet::new(),
+                    complete: true,
                 });
             }
             // --gcp-projects narrows the hierarchy down; a named project outside it is not

@@ -727,3 +727,82 @@ fn stderr_stays_quiet_off_a_terminal_and_verbose_logs_each_scope() {
         .iter()
         .any(|l| l.contains(LOCKED) && l.contains("status=\"denied\"")));
 }
+
+/// The home subscription's vTAPs: one to a load balancer of a subscription the identity sees
+/// in another tenant (outside), one to a subscription of the same tenant (inside), one to a
+/// subscription it cannot see at all (undecided).
+#[test]
+fn an_azure_destination_in_another_tenants_subscription_is_outside_the_organisation() {
+    const HOME: &str = "11111111-1111-4111-8111-111111111111";
+    const SIBLING: &str = "22222222-2222-4222-8222-222222222222";
+    const FOREIGN: &str = "33333333-3333-4333-8333-333333333333";
+    const UNSEEN: &str = "44444444-4444-4444-8444-444444444444";
+    let frontend = |subscription: &str| {
+        format!("/subscriptions/{subscription}/resourceGroups/rg-lb/providers/Microsoft.Network/loadBalancers/lb/frontendIPConfigurations/fe")
+    };
+    let tap = |name: &str, destination: &str| {
+        format!(
+            r#"
+[[azure.taps]]
+subscription = "{HOME}"
+resource_group = "rg-net"
+name = "{name}"
+location = "westeurope"
+destination_frontend = "{destination}"
+destination_port = 4789
+
+[[azure.nics]]
+subscription = "{HOME}"
+resource_group = "rg-web"
+name = "nic-{name}"
+location = "westeurope"
+taps = ["/subscriptions/{HOME}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkTaps/{name}"]
+"#
+        )
+    };
+    let world = format!(
+        r#"
+[[azure.subscriptions]]
+id = "{HOME}"
+[[azure.subscriptions]]
+id = "{SIBLING}"
+[[azure.subscriptions]]
+id = "{FOREIGN}"
+tenant = "9e9e9e9e-9e9e-4e9e-9e9e-9e9e9e9e9e9e"
+{}{}{}"#,
+        tap("vtap-foreign", &frontend(FOREIGN)),
+        tap("vtap-sibling", &frontend(SIBLING)),
+        tap("vtap-unseen", &frontend(UNSEEN)),
+    );
+    let cloud = TestCloud::start(&world);
+    let (home, _) = home_with_allowlist("");
+    let run = scan(
+        &cloud,
+        home.path(),
+        &["--provider", "azure", "--format", "json"],
+    );
+    let report = run.json();
+    let tap_id = |name: &str| {
+        format!("/subscriptions/{HOME}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkTaps/{name}")
+    };
+    let foreign = crate::support::mirror(&report, &tap_id("vtap-foreign"));
+    assert_eq!(foreign["outside_organization"], true);
+    assert_eq!(
+        finding_codes(&report, &tap_id("vtap-foreign"))["outside-organization-target"],
+        "critical"
+    );
+    let sibling = crate::support::mirror(&report, &tap_id("vtap-sibling"));
+    assert_eq!(sibling["outside_organization"], false);
+    assert_eq!(
+        finding_codes(&report, &tap_id("vtap-sibling"))["unapproved-mirror"],
+        "high"
+    );
+    // A subscription nobody can see may be in the tenant or not: undecided, and still treated
+    // as the worst cross-account case.
+    let unseen = crate::support::mirror(&report, &tap_id("vtap-unseen"));
+    assert_eq!(unseen["outside_organization"], Value::Null);
+    assert_eq!(
+        finding_codes(&report, &tap_id("vtap-unseen"))["unapproved-mirror"],
+        "critical"
+    );
+}
