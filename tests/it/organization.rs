@@ -806,3 +806,39 @@ tenant = "9e9e9e9e-9e9e-4e9e-9e9e-9e9e9e9e9e9e"
         "critical"
     );
 }
+
+#[test]
+fn the_deadline_ends_an_organisation_scan_with_every_unfinished_scope_failed() {
+    let cloud = TestCloud::start(&world(
+        r#"
+[[aws.faults]]
+action = "DescribeTrafficMirrorSessions"
+kind = "slow"
+ms = 30000
+"#,
+    ));
+    let (home, _) = home_with_allowlist("");
+    let mut args = ORG_FLAGS.to_vec();
+    args.extend(["--deadline", "2s"]);
+    let started = std::time::Instant::now();
+    let run = scan(&cloud, home.path(), &args);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the deadline bounds the run"
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let rows = coverage_rows(&run.json());
+    for (account, region) in [
+        (MANAGEMENT, "us-east-1"),
+        (MEMBER, "us-east-1"),
+        (MEMBER, "eu-west-1"),
+    ] {
+        let (status, detail) = row(&rows, account, region);
+        assert_eq!(status, "failed", "{account} {region}");
+        assert!(detail.starts_with("Deadline"), "{detail}");
+    }
+    // The accounts settled before the deadline keep their own status.
+    assert_eq!(row(&rows, LOCKED, "-").0, "denied");
+    assert_eq!(row(&rows, SUSPENDED, "-").0, "disabled");
+    assert_eq!(rows.len(), 7, "{rows:#?}");
+}
