@@ -60,21 +60,6 @@ pub struct AwsSettings {
     pub exclude_accounts: Vec<String>,
 }
 
-impl AwsSettings {
-    /// The caller's own account and nothing else, with these credentials and endpoint.
-    pub fn single_account(auth: AwsAuth, endpoint: Option<String>, regions: Vec<String>) -> Self {
-        AwsSettings {
-            auth,
-            endpoint,
-            regions,
-            organization: false,
-            role: None,
-            accounts: Vec::new(),
-            exclude_accounts: Vec::new(),
-        }
-    }
-}
-
 /// The role mirrorguard assumes in member accounts.
 #[derive(Debug, Clone)]
 pub struct MemberRole {

@@ -139,67 +139,10 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     let projects = match &settings.hierarchy {
         None => projects_to_scan(settings, &adc),
         Some(root) => {
-            let discovery = super::gcp_hierarchy::discover(
-                settings.resourcemanager_endpoint.as_deref(),
-                credentials.clone(),
-                tuning,
-                root,
-            );
-            let found = match within(targets.deadline_at, discovery).await {
-                Some(Ok(found)) => found,
-                Some(Err(error)) => {
-                    inventory.coverage.push(project_row(None, None, error));
-                    return inventory;
-                }
-                None => {
-                    inventory.coverage.push(project_row(
-                        None,
-                        None,
-                        deadline_passed("the Resource Manager search"),
-                    ));
-                    return inventory;
-                }
-            };
-            if let Some(members) = found.members {
-                inventory.organizations.push(Organization {
-                    provider: Provider::Gcp,
-                    id: found.organization,
-                    members: members.iter().map(|m| m.to_ascii_lowercase()).collect(),
-                    outsiders: BTreeSet::new(),
-                    complete: true,
-                });
+            match hierarchy_projects(targets, credentials.clone(), root, &mut inventory).await {
+                Some(projects) => projects,
+                None => return inventory,
             }
-            // --gcp-projects narrows the hierarchy down; a named project outside it is not
-            // scanned, and says so.
-            let wanted: BTreeSet<&String> = settings.projects.iter().collect();
-            let keep = |project: &String| wanted.is_empty() || wanted.contains(project);
-            inventory.coverage.extend(
-                found
-                    .inactive
-                    .into_iter()
-                    .filter(|row| row.scope.account.as_ref().is_some_and(keep)),
-            );
-            for project in wanted.iter().filter(|p| !found.active.contains(p)) {
-                inventory.coverage.push(project_row(
-                    Some(project),
-                    None,
-                    ListingError::failed(format!(
-                        "NotInHierarchy: --gcp-projects names {project}, which the Resource Manager search does not find active under the selected organisation or folder; not scanned"
-                    )),
-                ));
-            }
-            let active: Vec<String> = found.active.into_iter().filter(keep).collect();
-            if active.is_empty() && wanted.is_empty() {
-                inventory.coverage.push(project_row(
-                    None,
-                    None,
-                    ListingError::failed(
-                        "NoProject: the Resource Manager search found no active project under the selected organisation or folder (the caller needs resourcemanager.projects.get on them)",
-                    ),
-                ));
-                return inventory;
-            }
-            active
         }
     };
     if projects.is_empty() {
@@ -384,6 +327,85 @@ impl RetryPolicy for ListRetryPolicy {
         }
         Aip194Strict.on_error(state, error)
     }
+}
+
+/// The active projects under `--gcp-organization` / `--gcp-folder`, narrowed by
+/// `--gcp-projects`, with the rows of the projects not scanned and the organisation's
+/// membership added to `inventory`. `None` when discovery itself failed (its row is added).
+async fn hierarchy_projects(
+    targets: &ScanTargets,
+    credentials: google_cloud_auth::credentials::Credentials,
+    root: &GcpHierarchy,
+    inventory: &mut Inventory,
+) -> Option<Vec<String>> {
+    let settings = &targets.gcp;
+    let discovery = super::gcp_hierarchy::discover(
+        settings.resourcemanager_endpoint.as_deref(),
+        credentials,
+        &targets.tuning,
+        root,
+    );
+    let found = match within(targets.deadline_at, discovery).await {
+        Some(Ok(found)) => found,
+        Some(Err(error)) => {
+            inventory.coverage.push(project_row(None, None, error));
+            return None;
+        }
+        None => {
+            inventory.coverage.push(project_row(
+                None,
+                None,
+                deadline_passed("the Resource Manager search"),
+            ));
+            return None;
+        }
+    };
+    if let Some(members) = found.members {
+        inventory.organizations.push(Organization {
+            provider: Provider::Gcp,
+            id: found.organization,
+            members: members.iter().map(|m| m.to_ascii_lowercase()).collect(),
+            outsiders: BTreeSet::new(),
+            complete: true,
+        });
+    }
+    // --gcp-projects narrows the hierarchy down; a named project outside it is not
+    // scanned, and says so.
+    let wanted: BTreeSet<&String> = settings.projects.iter().collect();
+    let keep = |project: &String| wanted.is_empty() || wanted.contains(project);
+    let inactive: BTreeSet<String> = found
+        .inactive
+        .iter()
+        .filter_map(|row| row.scope.account.clone())
+        .collect();
+    inventory.coverage.extend(
+        found
+            .inactive
+            .into_iter()
+            .filter(|row| row.scope.account.as_ref().is_some_and(keep)),
+    );
+    let found_anywhere = |p: &String| found.active.contains(p) || inactive.contains(p);
+    for project in wanted.iter().filter(|p| !found_anywhere(p)) {
+        inventory.coverage.push(project_row(
+            Some(project),
+            None,
+            ListingError::failed(format!(
+                "NotInHierarchy: --gcp-projects names {project}, which the Resource Manager search does not find active under the selected organisation or folder; not scanned"
+            )),
+        ));
+    }
+    let active: Vec<String> = found.active.into_iter().filter(keep).collect();
+    if active.is_empty() && wanted.is_empty() {
+        inventory.coverage.push(project_row(
+            None,
+            None,
+            ListingError::failed(
+                "NoProject: the Resource Manager search found no active project under the selected organisation or folder (the caller needs resourcemanager.projects.get on them)",
+            ),
+        ));
+        return None;
+    }
+    Some(active)
 }
 
 /// The projects to scan without `--gcp-organization` / `--gcp-folder`: the ones named, else

@@ -842,3 +842,26 @@ ms = 30000
     assert_eq!(row(&rows, SUSPENDED, "-").0, "disabled");
     assert_eq!(rows.len(), 7, "{rows:#?}");
 }
+
+#[test]
+fn gcp_projects_narrow_the_organisation_and_a_project_outside_it_is_not_scanned() {
+    let cloud = TestCloud::start(&gcp_world(""));
+    let run = gcp_scan(
+        &cloud,
+        &[
+            "--gcp-organization",
+            "9001",
+            "--gcp-projects",
+            "deep-project-a,doomed-project-c,stranger-project",
+        ],
+    );
+    let rows = coverage_rows(&run.json());
+    assert_eq!(row(&rows, "deep-project-a", "us-central1").0, "scanned");
+    assert_eq!(row(&rows, "doomed-project-c", "-").0, "disabled");
+    let (status, detail) = row(&rows, "stranger-project", "-");
+    assert_eq!(status, "failed");
+    assert!(detail.starts_with("NotInHierarchy"), "{detail}");
+    // deep-project-a's region and global rows, and one row each for the other two.
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
