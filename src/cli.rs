@@ -455,7 +455,7 @@ pub struct CloudArgs {
     /// Scan every active account of the caller's AWS organisation (Organizations
     /// ListAccounts; run it from the management or a delegated-administrator account),
     /// assuming --aws-role-name in each.
-    #[arg(long, requires = "aws_role_name")]
+    #[arg(long)]
     pub aws_organization: bool,
 
     /// The role to assume in every account but the caller's own (a name, optionally with its
@@ -474,8 +474,7 @@ pub struct CloudArgs {
         alias = "aws-account",
         value_delimiter = ',',
         value_name = "ID",
-        value_parser = parse_account,
-        requires = "aws_role_name"
+        value_parser = parse_account
     )]
     pub aws_accounts: Vec<String>,
 
@@ -542,11 +541,11 @@ pub struct CloudArgs {
 
     /// Scan every active project under this GCP organisation (its numeric id), found with
     /// Resource Manager v3 search.
-    #[arg(long, value_name = "ID", value_parser = parse_numeric_id, conflicts_with = "gcp_folder")]
+    #[arg(long, value_name = "ID", value_parser = parse_organization_id, conflicts_with = "gcp_folder")]
     pub gcp_organization: Option<String>,
 
     /// Scan every active project under this GCP folder (its numeric id), at any depth.
-    #[arg(long, value_name = "ID", value_parser = parse_numeric_id)]
+    #[arg(long, value_name = "ID", value_parser = parse_folder_id)]
     pub gcp_folder: Option<String>,
 
     /// GCP Resource Manager base URL [env: MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT; ignored
@@ -582,8 +581,8 @@ pub struct CloudArgs {
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
 
-    /// Scopes of one account (subscription, project) listed at once, so no single account is
-    /// hammered.
+    /// Regions of one AWS account listed at once, so no single account is hammered (an Azure
+    /// subscription and a GCP project are one listing each already).
     #[arg(long, default_value_t = DEFAULT_PER_ACCOUNT as u32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub account_concurrency: u32,
 
@@ -744,15 +743,22 @@ fn parse_role_name(text: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
-/// A GCP organisation or folder id: digits.
-fn parse_numeric_id(text: &str) -> Result<String, String> {
-    let id = text
-        .trim()
-        .trim_start_matches("organizations/")
-        .trim_start_matches("folders/");
+/// A GCP organisation id: digits, optionally as `organizations/N`.
+fn parse_organization_id(text: &str) -> Result<String, String> {
+    parse_numeric_id(text, "organizations/", "organisation")
+}
+
+/// A GCP folder id: digits, optionally as `folders/N`.
+fn parse_folder_id(text: &str) -> Result<String, String> {
+    parse_numeric_id(text, "folders/", "folder")
+}
+
+fn parse_numeric_id(text: &str, prefix: &str, what: &str) -> Result<String, String> {
+    let id = text.trim();
+    let id = id.strip_prefix(prefix).unwrap_or(id);
     if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
-            "{text:?} is not a numeric organisation or folder id"
+            "{text:?} is not a numeric {what} id (digits, or {prefix}DIGITS)"
         ));
     }
     Ok(id.to_string())
@@ -848,6 +854,18 @@ impl CloudArgs {
             self.gcp_resourcemanager_endpoint.clone(),
             "MIRRORGUARD_GCP_RESOURCEMANAGER_ENDPOINT",
         )?;
+        // The demo brings its own role; elsewhere other accounts are reached only through one.
+        if !demo && self.aws_role_name.is_none() {
+            if self.aws_organization {
+                return Err("--aws-organization needs --aws-role-name, the role to assume in each member account".into());
+            }
+            if !self.aws_accounts.is_empty() {
+                return Err(
+                    "--aws-accounts needs --aws-role-name, the role to assume in each account"
+                        .into(),
+                );
+            }
+        }
         // Hidden, for tests and benchmarks: AWS allows 2; slower than one call a minute is a
         // mistake.
         if !(self.cloudtrail_rate.is_finite() && (0.016..=1000.0).contains(&self.cloudtrail_rate)) {

@@ -249,36 +249,43 @@ pub struct Inventory {
     pub organizations: Vec<Organization>,
 }
 
-/// What a scan learned about one organisation's membership (ids lower-case).
+/// What a scan learned about who belongs where: each known account (subscription, project),
+/// lower-case, with the organisation it belongs to (AWS: the organisation; GCP: the
+/// organisation above the projects; Azure: each subscription's tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub provider: Provider,
-    /// `o-…` (AWS), `organizations/N` (GCP), the tenant (Azure), where known.
+    /// `o-…` (AWS), `organizations/N` (GCP), the identity's tenant (Azure), where known.
     pub id: Option<String>,
-    /// Accounts (subscriptions, projects) known to belong to it, whatever their state.
-    pub members: std::collections::BTreeSet<String>,
-    /// Accounts known to belong elsewhere (an Azure subscription of another tenant).
-    pub outsiders: std::collections::BTreeSet<String>,
-    /// `members` is the whole organisation (AWS ListAccounts, a GCP organisation's search):
-    /// anything else is outside. Otherwise only `outsiders` are.
+    /// Account → the organisation (tenant) it belongs to.
+    pub group_of: std::collections::BTreeMap<String, String>,
+    /// `group_of` lists the whole organisation (AWS ListAccounts, a GCP organisation every
+    /// folder of which was visible): an account missing from it is outside. Otherwise a
+    /// missing account is undecided.
     pub complete: bool,
 }
 
 impl Inventory {
-    /// Whether the mirror's destination is owned outside the organisation the scan learned:
-    /// `None` when no organisation of its provider is known or the owner is not.
+    /// Whether the mirror's destination is owned outside the organisation of the mirror's own
+    /// account: `None` when no organisation of its provider is known, the owner is not, or the
+    /// membership is partial and the owner is not in it.
     pub fn outside_organization(&self, mirror: &Mirror) -> Option<bool> {
         let owner = mirror.target.owner.as_deref()?.to_ascii_lowercase();
+        let account = mirror.account.to_ascii_lowercase();
         let organization = self
             .organizations
             .iter()
             .find(|o| o.provider == mirror.provider)?;
-        if organization.outsiders.contains(&owner) {
-            Some(true)
-        } else if organization.members.contains(&owner) {
-            Some(false)
-        } else {
-            organization.complete.then_some(true)
+        if owner == account {
+            return Some(false);
+        }
+        match (
+            organization.group_of.get(&account),
+            organization.group_of.get(&owner),
+        ) {
+            (Some(mine), Some(theirs)) => Some(mine != theirs),
+            (Some(_), None) => organization.complete.then_some(true),
+            (None, _) => None,
         }
     }
 

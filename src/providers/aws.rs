@@ -147,11 +147,14 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
     targets.progress.finished_at_once(&organization.rows);
     inventory.coverage.extend(organization.rows);
     if let Some(members) = organization.members {
+        let group = organization
+            .id
+            .clone()
+            .unwrap_or_else(|| "organization".into());
         inventory.organizations.push(Organization {
             provider: Provider::Aws,
             id: organization.id,
-            members,
-            outsiders: BTreeSet::new(),
+            group_of: members.into_iter().map(|m| (m, group.clone())).collect(),
             complete: true,
         });
     }
@@ -370,8 +373,9 @@ impl AccountRun<'_> {
     }
 
     /// The member account's configuration: the caller's, with the credentials of a session of
-    /// `--aws-role-name` in that account. The session lasts STS's default hour; an account
-    /// whose scan outlasts it ends `denied` (ExpiredToken) rather than silently short.
+    /// `--aws-role-name` in that account. The session renews itself (a new AssumeRole shortly
+    /// before STS's default hour ends), so a long scan or the live audit after it never runs
+    /// on expired credentials.
     async fn assume_role(&self, account: &str) -> Result<SdkConfig, ListingError> {
         let Some(role) = &self.targets.aws.role else {
             return Err(ListingError::failed(format!(
@@ -379,37 +383,91 @@ impl AccountRun<'_> {
                 self.caller.account
             )));
         };
-        let role_arn = format!(
-            "arn:{}:iam::{account}:role/{}",
-            self.caller.partition(),
-            role.name.trim_matches('/')
-        );
-        let output = sts_client(self.base)
+        let session = MemberRoleSession {
+            sts: sts_client(self.base),
+            role_arn: format!(
+                "arn:{}:iam::{account}:role/{}",
+                self.caller.partition(),
+                role.name.trim_matches('/')
+            ),
+            external_id: role.external_id.clone(),
+            first: Mutex::new(None),
+        };
+        // The first session is asked for here, so a refused role is this account's row.
+        let first = session.assume().await?;
+        *session
+            .first
+            .lock()
+            .expect("no panic while holding the lock") = Some(first);
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(session))
+            .build())
+    }
+}
+
+/// The credentials of one member account: sessions of its role, each a new AssumeRole with
+/// the caller's credentials. The SDK's identity cache asks again shortly before a session
+/// expires; the first session, obtained while setting the account up, is handed out once.
+#[derive(Debug)]
+struct MemberRoleSession {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    external_id: Option<String>,
+    first: Mutex<Option<Credentials>>,
+}
+
+impl MemberRoleSession {
+    async fn assume(&self) -> Result<Credentials, ListingError> {
+        let output = self
+            .sts
             .assume_role()
-            .role_arn(&role_arn)
+            .role_arn(&self.role_arn)
             .role_session_name(SESSION_NAME)
-            .set_external_id(role.external_id.clone())
+            .set_external_id(self.external_id.clone())
             .send()
             .await
-            .map_err(|error| classify(&format!("AssumeRole {role_arn}"), &error))?;
+            .map_err(|error| classify(&format!("AssumeRole {}", self.role_arn), &error))?;
         let Some(session) = output.credentials() else {
             return Err(ListingError::failed(format!(
-                "MalformedResponse: AssumeRole {role_arn} answered without credentials"
+                "MalformedResponse: AssumeRole {} answered without credentials",
+                self.role_arn
             )));
         };
         let expiry = std::time::SystemTime::try_from(*session.expiration()).ok();
-        let credentials = Credentials::new(
+        Ok(Credentials::new(
             session.access_key_id(),
             session.secret_access_key(),
             Some(session.session_token().to_string()),
             expiry,
             "mirrorguard-assume-role",
-        );
-        Ok(self
-            .base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build())
+        ))
+    }
+}
+
+impl ProvideCredentials for MemberRoleSession {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let first = self
+                .first
+                .lock()
+                .expect("no panic while holding the lock")
+                .take();
+            match first {
+                Some(credentials) => Ok(credentials),
+                None => self.assume().await.map_err(|error| {
+                    aws_credential_types::provider::error::CredentialsError::provider_error(
+                        error.detail,
+                    )
+                }),
+            }
+        })
     }
 }
 
@@ -460,7 +518,11 @@ async fn list_organization(
             let (members, listing) = &mut *progress;
             for member in output.accounts() {
                 let Some(id) = member.id() else { continue };
-                members.insert(id.to_string());
+                // A page served twice (a looping paginator, stopped after this page) must not
+                // scan its accounts twice.
+                if !members.insert(id.to_string()) {
+                    continue;
+                }
                 if listing.id.is_none() {
                     listing.id = member.arn().and_then(organization_of_account_arn);
                 }
@@ -492,6 +554,11 @@ async fn list_organization(
     match listed.error {
         None => {
             for account in wanted.iter().filter(|a| !members.contains(**a)) {
+                if settings.exclude_accounts.iter().any(|e| e == *account) {
+                    // Excluded is what the user said last; run.account reports it so.
+                    let _ = found.unbounded_send(account.to_string());
+                    continue;
+                }
                 listing.rows.push(CoverageRow {
                     scope: account_scope(account),
                     status: CoverageStatus::Failed,
@@ -503,23 +570,31 @@ async fn list_organization(
             listing.members = Some(members);
         }
         Some(error) => {
+            // Still scan what was asked for (the caller's own account when nothing was): the
+            // listing's failure is a gap of its own, not a reason to scan nothing.
+            let mut fallback: BTreeSet<&str> = wanted.clone();
+            if wanted.is_empty() {
+                fallback.insert(run.caller.account.as_str());
+            }
+            let fallback: Vec<&str> = fallback
+                .into_iter()
+                .filter(|a| !members.contains(*a))
+                .collect();
+            let scanned_anyway = match fallback.as_slice() {
+                [] => String::new(),
+                accounts => format!("; also scanned: {}", accounts.join(", ")),
+            };
             listing.rows.push(account_row(
                 None,
                 ListingError {
                     status: error.status,
                     detail: format!(
-                        "{}; accounts on the pages not read are unknown, the caller's own account is scanned",
+                        "{}; the accounts on pages not read are unknown{scanned_anyway}",
                         error.detail
                     ),
                 },
             ));
-            // Still scan what was asked for and the caller's own account: the listing's
-            // failure is a gap of its own, not a reason to scan nothing.
-            let mut fallback: BTreeSet<&str> = wanted.clone();
-            if wanted.is_empty() || wanted.contains(run.caller.account.as_str()) {
-                fallback.insert(run.caller.account.as_str());
-            }
-            for account in fallback.into_iter().filter(|a| !members.contains(*a)) {
+            for account in fallback {
                 let _ = found.unbounded_send(account.to_string());
             }
         }
@@ -723,11 +798,10 @@ async fn discover_regions(
 /// retry quota and adaptive rate, instead of the SDK's default of one per region for the whole
 /// process, where one throttled account would slow every other account's calls.
 fn ec2_client(config: &SdkConfig, account: &str, region: &str) -> aws_sdk_ec2::Client {
-    use aws_sdk_ec2::config::retry::RetryPartition;
     let builder = aws_sdk_ec2::config::Builder::from(config)
         .interceptor(WholeXmlBody)
         .region(Region::new(region.to_string()))
-        .retry_partition(RetryPartition::new(format!("ec2-{account}-{region}")));
+        .retry_partition(scope_retry_partition("ec2", account, region));
     aws_sdk_ec2::Client::from_conf(builder.build())
 }
 
@@ -1073,6 +1147,19 @@ fn account_row(account: Option<&str>, error: ListingError) -> CoverageRow {
         status: error.status,
         detail: Some(error.detail),
     }
+}
+
+/// A retry partition of its own for one service in one account × region (AWS throttles each
+/// apart): its own retry quota and adaptive rate. Built `custom`, so the bucket and limiter
+/// belong to the clients of that scope and go with them, instead of living for the whole
+/// process in the SDK's static map (170,000 entries at 10,000 accounts).
+pub(crate) fn scope_retry_partition(
+    service: &str,
+    account: &str,
+    region: &str,
+) -> aws_sdk_ec2::config::retry::RetryPartition {
+    aws_sdk_ec2::config::retry::RetryPartition::custom(format!("{service}-{account}-{region}"))
+        .build()
 }
 
 /// Turns an SDK error into a coverage status and a detail that starts with AWS's own code.

@@ -362,19 +362,18 @@ async fn discover_subscriptions(
 /// The tenant of every subscription the listing showed, by lower-case subscription id.
 type SubscriptionTenants = BTreeMap<String, String>;
 
-/// What the subscription listing says about the organisation (the identity's tenant): its
-/// visible subscriptions are members, visible subscriptions of another tenant (Lighthouse
-/// delegations, guest access) are outside. A subscription the identity cannot see could be
-/// either, so the membership is marked incomplete and such a destination stays undecided.
+/// What the subscription listing says about tenants: each visible subscription's home tenant.
+/// A destination in a subscription of another tenant than its mirror's (a Lighthouse
+/// delegation, guest access) is outside the organisation; a subscription the identity cannot
+/// see could be in either, so the membership is partial and such a destination is undecided.
 fn tenant_organization(home: Option<&str>, tenants: &SubscriptionTenants) -> Option<Organization> {
-    let home = home?.to_lowercase();
-    let (members, outsiders): (Vec<_>, Vec<_>) =
-        tenants.iter().partition(|(_, tenant)| **tenant == home);
+    if tenants.is_empty() {
+        return None;
+    }
     Some(Organization {
         provider: Provider::Azure,
-        id: Some(home),
-        members: members.into_iter().map(|(id, _)| id.clone()).collect(),
-        outsiders: outsiders.into_iter().map(|(id, _)| id.clone()).collect(),
+        id: home.map(str::to_lowercase),
+        group_of: tenants.clone(),
         complete: false,
     })
 }

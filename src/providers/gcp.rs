@@ -347,26 +347,42 @@ async fn hierarchy_projects(
     );
     let found = match within(targets.deadline_at, discovery).await {
         Some(Ok(found)) => found,
-        Some(Err(error)) => {
-            inventory.coverage.push(project_row(None, None, error));
-            return None;
-        }
-        None => {
+        failed => {
+            let error = match failed {
+                Some(Err(error)) => error,
+                _ => deadline_passed("the Resource Manager search"),
+            };
+            // The projects the user named are still scanned (each ends in its own row); with
+            // none named, nothing is, since a partial search would pass for the whole.
+            let named = !settings.projects.is_empty();
             inventory.coverage.push(project_row(
                 None,
                 None,
-                deadline_passed("the Resource Manager search"),
+                ListingError {
+                    status: error.status,
+                    detail: if named {
+                        format!(
+                            "{}; only the --gcp-projects named are scanned",
+                            error.detail
+                        )
+                    } else {
+                        format!("{}; no project is scanned", error.detail)
+                    },
+                },
             ));
-            return None;
+            return named.then(|| settings.projects.clone());
         }
     };
-    if let Some(members) = found.members {
+    if !found.group_of.is_empty() {
         inventory.organizations.push(Organization {
             provider: Provider::Gcp,
-            id: found.organization,
-            members: members.iter().map(|m| m.to_ascii_lowercase()).collect(),
-            outsiders: BTreeSet::new(),
-            complete: true,
+            id: found.organization.clone(),
+            group_of: found
+                .group_of
+                .iter()
+                .map(|(project, organization)| (project.to_ascii_lowercase(), organization.clone()))
+                .collect(),
+            complete: found.complete,
         });
     }
     // --gcp-projects narrows the hierarchy down; a named project outside it is not
@@ -395,7 +411,11 @@ async fn hierarchy_projects(
         ));
     }
     let active: Vec<String> = found.active.into_iter().filter(keep).collect();
-    if active.is_empty() && wanted.is_empty() {
+    if active.is_empty() && !wanted.is_empty() {
+        // Every project named has its row already (disabled or NotInHierarchy).
+        return None;
+    }
+    if active.is_empty() {
         inventory.coverage.push(project_row(
             None,
             None,

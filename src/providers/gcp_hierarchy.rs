@@ -12,8 +12,8 @@ use super::{one_line, paginate, ListingError, Tuning};
 use crate::model::{CoverageRow, CoverageStatus, Provider, Scope};
 use google_cloud_gax::retry_policy::RetryPolicyExt;
 use google_cloud_resourcemanager_v3::client::{Folders, Projects};
-use google_cloud_resourcemanager_v3::model::{folder, project};
-use std::collections::{BTreeSet, HashMap};
+use google_cloud_resourcemanager_v3::model::project;
+use std::collections::{BTreeMap, HashMap};
 
 use super::gcp::GcpHierarchy;
 
@@ -28,9 +28,15 @@ pub struct Hierarchy {
     pub inactive: Vec<CoverageRow>,
     /// The organisation at the top (`organizations/N`), when the caller can see that far.
     pub organization: Option<String>,
-    /// Every project of that organisation, any state: what "outside the organisation" is
-    /// measured against. `None` when the top of the hierarchy is not visible.
-    pub members: Option<BTreeSet<String>>,
+    /// Every visible project whose ancestry reaches an organisation, any state, with that
+    /// organisation: what "outside the organisation" is measured against (a collector in
+    /// another organisation's project is outside). Empty when the root's own organisation is
+    /// not visible.
+    pub group_of: BTreeMap<String, String>,
+    /// `group_of` holds the whole organisation: the root is the organisation itself and every
+    /// visible project's ancestry reaches an organisation. Under a folder, or with a folder
+    /// out of sight, a project missing from it may still be inside.
+    pub complete: bool,
 }
 
 /// One project as the search returned it.
@@ -82,10 +88,11 @@ pub async fn discover(
             .set_page_token(token.unwrap_or_default());
         async move {
             let page = request.send().await.map_err(|e| classify(FOLDERS, &e))?;
+            // A folder being deleted still holds its projects: its state does not change
+            // anyone's ancestry.
             let folders = page
                 .folders
                 .into_iter()
-                .filter(|f| f.state != folder::State::DeleteRequested)
                 .map(|f| (f.name, f.parent))
                 .collect::<Vec<_>>();
             Ok((folders, Some(page.next_page_token)))
@@ -148,14 +155,18 @@ fn subtree(
     let mut hierarchy = Hierarchy {
         active: Vec::new(),
         inactive: Vec::new(),
-        members: organization.as_ref().map(|_| BTreeSet::new()),
+        group_of: BTreeMap::new(),
         organization: organization.clone(),
+        complete: matches!(root, GcpHierarchy::Organization(_)),
     };
     for project in projects {
         let chain = ancestors(&project.parent);
-        if let (Some(members), Some(organization)) = (&mut hierarchy.members, &organization) {
-            if chain.contains(organization) {
-                members.insert(project.id.clone());
+        if chain.last().is_some_and(|top| top.starts_with("folders/")) {
+            hierarchy.complete = false;
+        }
+        if let (Some(_), Some(top)) = (&organization, chain.last()) {
+            if top.starts_with("organizations/") {
+                hierarchy.group_of.insert(project.id.clone(), top.clone());
             }
         }
         if !chain.contains(&root_name) {
@@ -232,9 +243,22 @@ mod tests {
             found.inactive[0].scope.account.as_deref(),
             Some("doomed-project")
         );
-        let members = found.members.unwrap();
-        assert!(members.contains("doomed-project"));
-        assert!(!members.contains("other-org-project"));
+        assert!(found.complete);
+        assert_eq!(found.group_of["doomed-project"], "organizations/9");
+        assert_eq!(found.group_of["other-org-project"], "organizations/7");
+    }
+
+    #[test]
+    fn a_folder_out_of_sight_makes_the_membership_partial() {
+        let mut projects = projects();
+        projects.push(found("hidden-project", "folders/99", true));
+        let found = subtree(
+            &GcpHierarchy::Organization("9".into()),
+            &folders(),
+            projects,
+        );
+        assert!(!found.complete);
+        assert!(!found.active.contains(&"hidden-project".to_string()));
     }
 
     #[test]
@@ -242,8 +266,10 @@ mod tests {
         let found = subtree(&GcpHierarchy::Folder("1".into()), &folders(), projects());
         assert_eq!(found.active, ["deep-project"]);
         assert_eq!(found.organization.as_deref(), Some("organizations/9"));
-        // A sibling folder's project is inside the organisation, not outside it.
-        assert!(found.members.unwrap().contains("side-project"));
+        // A sibling folder's project is inside the organisation, not outside it; and since
+        // a folder's grant may not show the whole organisation, absence decides nothing.
+        assert!(!found.complete);
+        assert_eq!(found.group_of["side-project"], "organizations/9");
     }
 
     #[test]
@@ -252,6 +278,6 @@ mod tests {
         folders.remove("folders/1");
         let found = subtree(&GcpHierarchy::Folder("1".into()), &folders, projects());
         assert_eq!(found.active, ["deep-project"]);
-        assert!(found.members.is_none());
+        assert!(found.group_of.is_empty());
     }
 }

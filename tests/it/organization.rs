@@ -865,3 +865,56 @@ fn gcp_projects_narrow_the_organisation_and_a_project_outside_it_is_not_scanned(
     assert_eq!(rows.len(), 4, "{rows:#?}");
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
+
+#[test]
+fn a_looping_account_listing_scans_each_account_once_and_says_where_it_stopped() {
+    let cloud = TestCloud::start(&world(
+        r#"
+[[aws.faults]]
+action = "ListAccounts"
+kind = "token-loop"
+"#,
+    ));
+    let (home, _) = home_with_allowlist("");
+    let run = scan(&cloud, home.path(), ORG_FLAGS);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    // coverage_rows fails on a second row for any scope.
+    let rows = coverage_rows(&run.json());
+    let (status, detail) = row(&rows, "-", "-");
+    assert_eq!(status, "failed");
+    assert!(detail.starts_with("PaginationLoop"), "{detail}");
+    // The first page (two accounts at the mock's page size) was served twice.
+    assert_eq!(row(&rows, MANAGEMENT, "us-east-1").0, "scanned");
+    assert_eq!(row(&rows, SUSPENDED, "-").0, "disabled");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(cloud.count_in("DescribeRegions", MANAGEMENT), 1);
+}
+
+#[test]
+fn an_excluded_account_stays_excluded_even_outside_the_organisation() {
+    let cloud = TestCloud::start(&world(""));
+    let (home, _) = home_with_allowlist("");
+    let mut args = ORG_FLAGS.to_vec();
+    args.extend(["--aws-accounts", OUTSIDE, "--aws-exclude-accounts", OUTSIDE]);
+    let rows = coverage_rows(&scan(&cloud, home.path(), &args).json());
+    assert_eq!(row(&rows, OUTSIDE, "-").0, "excluded");
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn the_demo_takes_aws_accounts_without_a_role_flag() {
+    let run = crate::support::demo_with_allowlist(
+        "",
+        &[
+            "--provider",
+            "aws",
+            "--aws-accounts",
+            "444455556666",
+            "--format",
+            "json",
+        ],
+    );
+    let rows = coverage_rows(&run.json());
+    assert_eq!(row(&rows, "444455556666", "us-east-1").0, "scanned");
+    assert!(rows.keys().all(|(account, _)| account == "444455556666"));
+}

@@ -12,7 +12,7 @@ use super::{LogScope, Query, ScopeLog};
 use crate::audit::rule::CATALOGUE;
 use crate::audit::sources::Format;
 use crate::model::Provider;
-use crate::providers::aws::{classify, load_config};
+use crate::providers::aws::{classify, scope_retry_partition};
 use crate::providers::{deadline_passed, paginate, within};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::Region;
@@ -38,15 +38,18 @@ const PAGE_SIZE: i32 = 50;
 /// caller's own credentials, or the role assumed in it).
 pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
     let targets = query.targets;
-    let base = load_config(&targets.aws, &targets.tuning).await;
     futures::stream::iter(scopes)
         .map(|scope| {
-            let base = &base;
             async move {
-                let sdk_config = targets
-                    .aws_sessions
-                    .get(&scope.account)
-                    .unwrap_or_else(|| base.clone());
+                // The account's own session; without one (its discovery never finished), the
+                // caller's credentials would read the caller's CloudTrail under this scope.
+                let Some(sdk_config) = targets.aws_sessions.get(&scope.account) else {
+                    let mut log = ScopeLog::new(Provider::Aws, &scope, query.window);
+                    log.fail(crate::providers::ListingError::failed(
+                        "NoSession: the account's credentials were not established by the discovery",
+                    ));
+                    return log;
+                };
                 let Some(http) = sdk_config.http_client() else {
                     let mut log = ScopeLog::new(Provider::Aws, &scope, query.window);
                     log.fail(crate::providers::ListingError::failed(
@@ -68,7 +71,12 @@ pub async fn fetch(query: Query<'_>, scopes: Vec<LogScope>) -> Vec<ScopeLog> {
                 };
                 let client = aws_sdk_cloudtrail::Client::from_conf(
                     aws_sdk_cloudtrail::config::Builder::from(&sdk_config)
-                        .region(Region::new(region))
+                        .region(Region::new(region.clone()))
+                        .retry_partition(scope_retry_partition(
+                            "cloudtrail",
+                            &scope.account,
+                            &region,
+                        ))
                         .http_client(SharedHttpClient::new(paced))
                         .timeout_config(timeouts)
                         .build(),
