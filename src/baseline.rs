@@ -199,6 +199,7 @@ pub fn attach(report: &mut Report, baseline: &Baseline) {
                 gone.verdict,
                 baseline.generated_at.as_deref().unwrap_or("an unknown time")
             ),
+            activity: None,
         });
     }
     crate::posture::sort_findings(&mut report.findings);

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
     name = "mirrorguard",
     version,
     about = "Find every cloud traffic mirror and check it against the approved list (MITRE ATT&CK T1020.001)",
-    after_help = "Exit codes (scan, audit): 0 clean · 1 violation (unapproved or expired mirror, unsanctioned change) · 2 usage or allowlist error · 3 incomplete coverage or lost log input. approve/revoke: 0 written · 2 refused, nothing written. allowlist check: 0 valid · 1 expired or too long · 2 invalid"
+    after_help = "Exit codes (scan, audit): 0 clean · 1 violation (unapproved or expired mirror, unsanctioned change) · 2 usage or allowlist error · 3 incomplete coverage or lost log input. approve/revoke: 0 written · 2 refused, nothing written. allowlist check: 0 valid · 1 expired or too long · 2 invalid. rule: 0 written · 2 usage"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -45,6 +45,83 @@ pub enum Command {
     /// Work with allowlist.toml.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+    /// The detection rule: show the catalogue, compare it with the original Chronicle rule,
+    /// or export it to a SIEM's language.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Print the catalogue: every operation that creates, modifies or deletes mirroring.
+    Show,
+    /// Print which catalogued operations the original Chronicle rule misses or catches only by
+    /// accident.
+    DiffSeed,
+    /// Write the rule in a SIEM's query language (to standard output unless --output).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Chronicle YARA-L 2.0: the corrected seed rule.
+    #[value(name = "yara-l")]
+    YaraL,
+    /// Sigma: one rule per log source, as one multi-document YAML stream.
+    Sigma,
+    /// Microsoft Sentinel KQL (AWSCloudTrail, AzureActivity, GCPAuditLogs).
+    Kql,
+    /// Splunk SPL (aws:cloudtrail, mscs:azure:eventhub, google:gcp:pubsub:message).
+    Spl,
+    /// Amazon Athena SQL over the CloudTrail table (AWS only).
+    #[value(name = "sql-athena")]
+    SqlAthena,
+    /// BigQuery SQL over a Cloud Audit Logs sink table (GCP only).
+    #[value(name = "sql-bigquery")]
+    SqlBigquery,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The language to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormatArg,
+
+    /// Clouds to cover, comma-separated (default: every cloud the format reads).
+    #[arg(long = "provider", alias = "providers", value_delimiter = ',', value_parser = parse_provider)]
+    pub providers: Vec<Provider>,
+
+    /// Report failed calls too (refused calls, DryRun probes), marked as failures.
+    #[arg(long)]
+    pub include_attempts: bool,
+
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    pub fn into_request(self) -> Result<crate::rules::RuleRequest, String> {
+        use crate::export::{ExportFormat, Selection};
+        let format = match self.format {
+            ExportFormatArg::YaraL => ExportFormat::YaraL,
+            ExportFormatArg::Sigma => ExportFormat::Sigma,
+            ExportFormatArg::Kql => ExportFormat::Kql,
+            ExportFormatArg::Spl => ExportFormat::Spl,
+            ExportFormatArg::SqlAthena => ExportFormat::SqlAthena,
+            ExportFormatArg::SqlBigquery => ExportFormat::SqlBigquery,
+        };
+        if self.providers.contains(&Provider::Network) {
+            return Err(
+                "--provider network: the rule catalogue has no network operations yet".into(),
+            );
+        }
+        Ok(crate::rules::RuleRequest::Export {
+            format,
+            selection: Selection::new(format, &self.providers, self.include_attempts)?,
+            output: self.output,
+        })
+    }
 }
 
 /// How a report is written: shared by every command that writes one.
@@ -68,6 +145,7 @@ impl ReportArgs {
         match self.format {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
+            FormatArg::Ocsf => Format::Ocsf,
         }
     }
 
@@ -416,6 +494,9 @@ pub struct RevokeArgs {
 pub enum FormatArg {
     Table,
     Json,
+    /// One OCSF 1.5.0 finding per line (Detection Finding for log detections, Compliance
+    /// Finding for posture results).
+    Ocsf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

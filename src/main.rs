@@ -1,7 +1,8 @@
 //! The `mirrorguard` binary: parse arguments, run the command, map the outcome to an exit code.
 
 use clap::Parser;
-use mirrorguard::cli::{AllowlistCommand, AuditArgs, Cli, Command, ScanArgs};
+use mirrorguard::cli::{AllowlistCommand, AuditArgs, Cli, Command, RuleCommand, ScanArgs};
+use mirrorguard::rules::RuleRequest;
 use mirrorguard::scan::{self, CommandError};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -34,6 +35,12 @@ fn main() -> ExitCode {
                     )
                 })
         }
+        Command::Rule(command) => match command {
+            RuleCommand::Show => Ok(RuleRequest::Show),
+            RuleCommand::DiffSeed => Ok(RuleRequest::DiffSeed),
+            RuleCommand::Export(args) => args.into_request().map_err(CommandError::Usage),
+        }
+        .and_then(|request| mirrorguard::rules::run(request, &mut std::io::stdout().lock())),
         Command::Revoke(args) => mirrorguard::approve::revoke(
             &args.allowlist,
             &args.entry,

@@ -101,6 +101,41 @@ pub struct Finding {
     /// The mirror, resource, scope or allowlist entry the finding is about.
     pub resource: String,
     pub message: String,
+    /// The logged call behind a finding of the audit check: who, from where, how. Kept out of
+    /// scan/v1 and audit/v1 (their events carry it already); OCSF findings stand alone.
+    #[serde(skip)]
+    pub activity: Option<Box<Activity>>,
+}
+
+/// The call an audit finding is about, as OCSF's evidences carry it.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub time: Option<OffsetDateTime>,
+    pub operation: String,
+    /// The catalogue entry that matched (its id).
+    pub rule: &'static str,
+    pub succeeded: bool,
+    pub error_code: Option<String>,
+    pub actor: Option<String>,
+    pub actor_session: Option<String>,
+    pub source_ip: Option<String>,
+    pub record_ids: Vec<String>,
+}
+
+impl Activity {
+    pub fn of(event: &crate::audit::AuditEvent) -> Box<Activity> {
+        Box::new(Activity {
+            time: event.time,
+            operation: event.operation.clone(),
+            rule: event.rule,
+            succeeded: event.outcome == crate::audit::Outcome::Success,
+            error_code: event.error_code.clone(),
+            actor: event.actor.clone(),
+            actor_session: event.actor_session.clone(),
+            source_ip: event.source_ip.clone(),
+            record_ids: event.record_ids.clone(),
+        })
+    }
 }
 
 impl Finding {
@@ -136,6 +171,7 @@ impl Finding {
             region: region.map(str::to_string),
             resource: resource.to_string(),
             message,
+            activity: None,
         }
     }
 }

@@ -192,6 +192,9 @@ pub async fn run(request: ScanRequest, stdout: &mut dyn Write) -> Result<u8, Com
             },
         ),
         Format::Json => report::json::write_scan(&report, &mut rendered),
+        Format::Ocsf => {
+            report::ocsf::write_findings(&report.findings, report.generated_at, &mut rendered)
+        }
     };
     deliver(
         written.map(|()| rendered),

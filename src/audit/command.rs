@@ -96,6 +96,9 @@ pub async fn run(request: AuditRequest, stdout: &mut dyn Write) -> Result<u8, Co
     let written = match request.format {
         ReportFormat::Table => report::audit::write_table(&report, &mut rendered, request.color),
         ReportFormat::Json => report::audit::write_json(&report, &mut rendered),
+        ReportFormat::Ocsf => {
+            report::ocsf::write_findings(&report.findings, report.generated_at, &mut rendered)
+        }
     };
     deliver(
         written.map(|()| rendered),
@@ -326,6 +329,7 @@ pub fn findings(
             region: event.region.clone(),
             resource: what,
             message,
+            activity: Some(crate::posture::Activity::of(event)),
         });
     }
     for input in inputs.iter().filter(|i| i.lost_input()) {
@@ -352,6 +356,7 @@ pub fn findings(
                 input.path,
                 problems.join("; ")
             ),
+            activity: None,
         });
     }
     for row in audit_coverage.iter().filter(|r| r.is_gap()) {
@@ -388,6 +393,7 @@ pub fn findings(
                 window(row.until),
                 row.detail.as_deref().unwrap_or("no detail"),
             ),
+            activity: None,
         });
     }
     findings

@@ -196,6 +196,7 @@ fn finding(
         region: event.region.clone(),
         resource: resource.to_string(),
         message,
+        activity: Some(crate::posture::Activity::of(event)),
     }
 }
 

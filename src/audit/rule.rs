@@ -62,6 +62,10 @@ pub struct Operation {
     pub false_positives: &'static str,
 }
 
+/// When the catalogue last changed: the `date` of exported rules, so exports stay the same
+/// from one run to the next and change only with the catalogue.
+pub const CATALOGUE_REVISED: &str = "2026-12-04";
+
 /// The CloudTrail `eventSource` of every AWS entry.
 pub const AWS_EVENT_SOURCE: &str = "ec2.amazonaws.com";
 /// The Cloud Audit Logs `serviceName` of every GCP entry.

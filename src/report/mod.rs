@@ -1,5 +1,5 @@
-//! Every output goes through here: the terminal table and the versioned JSON, both written to an
-//! `impl io::Write`. Library code elsewhere does not print.
+//! Every output goes through here: the terminal table, the versioned JSON and OCSF findings,
+//! each written to an `impl io::Write`. Library code elsewhere does not print.
 //!
 //! Text that came from a cloud, a log or the allowlist is untrusted: in the terminal it passes
 //! through [`inert`] so it cannot move the cursor, recolour the screen or reorder what the
@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod json;
+pub mod ocsf;
 pub mod table;
 
 use std::borrow::Cow;
@@ -16,6 +17,8 @@ use std::borrow::Cow;
 pub enum Format {
     Table,
     Json,
+    /// Newline-delimited OCSF findings ([`ocsf`]).
+    Ocsf,
 }
 
 /// Escapes C0 and C1 controls (ESC and the one-byte CSI U+009B among them), DEL, bidi

@@ -9,6 +9,7 @@ mod azure;
 mod baseline;
 mod cli;
 mod conformance;
+mod export;
 mod gcp;
 mod live;
 mod moto;
