@@ -113,17 +113,10 @@ fn seed_view(op: &Operation) -> Observed {
             "projects/p/regions/us-central1/packetMirrorings/m".to_string(),
         ),
         _ => {
-            let kind = op
-                .name
-                .trim_start_matches("Microsoft.Network/")
-                .split('/')
-                .take_while(|s| !matches!(*s, "write" | "delete" | "join"))
-                .collect::<Vec<_>>();
-            let path = match kind.as_slice() {
-                ["networkInterfaces", "tapConfigurations"] => {
-                    "networkInterfaces/nic-1/tapConfigurations/tap-1"
-                }
-                _ => "virtualNetworkTaps/vtap-1",
+            let path = if op.name.contains("/tapConfigurations/") {
+                "networkInterfaces/nic-1/tapConfigurations/tap-1"
+            } else {
+                "virtualNetworkTaps/vtap-1"
             };
             (
                 op.name.to_string(),
@@ -169,7 +162,7 @@ pub fn seed_coverage(op: &Operation) -> SeedCoverage {
         return SeedCoverage::Missed;
     }
     let name = view.udm_event_type.as_deref().unwrap_or_default();
-    let [first, second, resource] = seed::PATTERNS;
+    let [first, second, _resource_name] = seed::PATTERNS;
     let whole = |pattern: &str| {
         let body = pattern.trim_start_matches("(?i)");
         regex_lite::Regex::new(&format!("(?i)^(?:{body})$"))
@@ -183,7 +176,6 @@ pub fn seed_coverage(op: &Operation) -> SeedCoverage {
             .expect("seed pattern")
             .is_match(name);
     if !by_name {
-        let _ = resource;
         SeedCoverage::ByResourceName
     } else if whole(first.1) || whole(second.1) {
         SeedCoverage::Matched

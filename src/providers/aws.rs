@@ -8,7 +8,8 @@
 
 use super::aws_xml::WholeXmlBody;
 use super::{
-    deadline_passed, error_chain, paginate, within, Listing, ListingError, ScanTargets, Tuning,
+    deadline_passed, error_chain, on_worker, paginate, within, Listing, ListingError, ScanTargets,
+    Tuning,
 };
 use crate::model::{
     CoverageRow, CoverageStatus, FilterSummary, Identity, Inventory, Mirror, Organization,
@@ -345,7 +346,13 @@ impl AccountRun<'_> {
             .map(|region| {
                 let (config, account) = (&config, &account);
                 async move {
-                    let work = scan_region(config, account, region.clone(), max_pages);
+                    let work = {
+                        let (config, account, region) =
+                            (config.clone(), account.clone(), region.clone());
+                        on_worker(
+                            async move { scan_region(&config, &account, region, max_pages).await },
+                        )
+                    };
                     let result = match self.bounded(work).await {
                         Some(inventory) => inventory,
                         None => {
@@ -383,7 +390,7 @@ impl AccountRun<'_> {
                 self.caller.account
             )));
         };
-        let session = MemberRoleSession {
+        let mut session = MemberRoleSession {
             sts: sts_client(self.base),
             role_arn: format!(
                 "arn:{}:iam::{account}:role/{}",
@@ -391,14 +398,11 @@ impl AccountRun<'_> {
                 role.name.trim_matches('/')
             ),
             external_id: role.external_id.clone(),
-            first: Mutex::new(None),
+            current: tokio::sync::Mutex::new(None),
         };
         // The first session is asked for here, so a refused role is this account's row.
         let first = session.assume().await?;
-        *session
-            .first
-            .lock()
-            .expect("no panic while holding the lock") = Some(first);
+        *session.current.get_mut() = Some(first);
         Ok(self
             .base
             .to_builder()
@@ -408,15 +412,20 @@ impl AccountRun<'_> {
 }
 
 /// The credentials of one member account: sessions of its role, each a new AssumeRole with
-/// the caller's credentials. The SDK's identity cache asks again shortly before a session
-/// expires; the first session, obtained while setting the account up, is handed out once.
+/// the caller's credentials. The current session is handed out until five minutes before it
+/// expires; callers that ask at once share one renewal. The session holds its own cache rather
+/// than trusting the SDK's identity cache to: measured, that cache let concurrent clients of
+/// one account each assume the role again (600 AssumeRole calls for 99 accounts).
 #[derive(Debug)]
 struct MemberRoleSession {
     sts: aws_sdk_sts::Client,
     role_arn: String,
     external_id: Option<String>,
-    first: Mutex<Option<Credentials>>,
+    current: tokio::sync::Mutex<Option<Credentials>>,
 }
+
+/// How long before its expiry a member session is renewed.
+const RENEW_BEFORE: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl MemberRoleSession {
     async fn assume(&self) -> Result<Credentials, ListingError> {
@@ -454,19 +463,22 @@ impl ProvideCredentials for MemberRoleSession {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
-            let first = self
-                .first
-                .lock()
-                .expect("no panic while holding the lock")
-                .take();
-            match first {
-                Some(credentials) => Ok(credentials),
-                None => self.assume().await.map_err(|error| {
-                    aws_credential_types::provider::error::CredentialsError::provider_error(
-                        error.detail,
-                    )
-                }),
+            let mut current = self.current.lock().await;
+            let fresh = |credentials: &Credentials| {
+                credentials
+                    .expiry()
+                    .is_none_or(|expiry| expiry > std::time::SystemTime::now() + RENEW_BEFORE)
+            };
+            if let Some(credentials) = current.as_ref().filter(|c| fresh(c)) {
+                return Ok(credentials.clone());
             }
+            let renewed = self.assume().await.map_err(|error| {
+                aws_credential_types::provider::error::CredentialsError::provider_error(
+                    error.detail,
+                )
+            })?;
+            *current = Some(renewed.clone());
+            Ok(renewed)
         })
     }
 }
@@ -509,8 +521,10 @@ async fn list_organization(
             .set_next_token(token);
         let (found, progress, wanted) = (&found, &progress, &wanted);
         async move {
-            let output = run
-                .bounded(request.send())
+            // No permit: the listing is one chain with one page in flight, and a page queued
+            // behind the scopes of the accounts already found would starve the discovery of
+            // the rest (the permits are handed out first come, first served).
+            let output = within(targets.deadline_at, request.send())
                 .await
                 .ok_or_else(|| deadline_passed("ListAccounts"))?
                 .map_err(|e| classify("ListAccounts", &e))?;

@@ -127,6 +127,32 @@ pub async fn within<F: Future>(deadline: Option<Instant>, work: F) -> Option<F::
     }
 }
 
+/// Runs `work` as a task of its own on the runtime's worker threads, so the scopes of a large
+/// scan are parsed on every core instead of all on the one task that drives the scan. The task
+/// is aborted if this future is dropped (the deadline passed), and a panic in it is resumed
+/// here, as if it had run inline.
+pub async fn on_worker<F>(work: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(work));
+    match (&mut task.0).await {
+        Ok(output) => output,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled: only by the abort above, which runs after this future is gone.
+            Err(error) => unreachable!("a scope task was cancelled while awaited: {error}"),
+        },
+    }
+}
+
 /// The coverage detail of a scope the deadline cut short.
 pub fn deadline_passed(what: &str) -> ListingError {
     ListingError::failed(format!(

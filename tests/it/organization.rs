@@ -918,3 +918,40 @@ fn the_demo_takes_aws_accounts_without_a_role_flag() {
     assert_eq!(row(&rows, "444455556666", "us-east-1").0, "scanned");
     assert!(rows.keys().all(|(account, _)| account == "444455556666"));
 }
+
+/// One AssumeRole per member account, whatever the number of regions and calls: the session's
+/// credentials are cached for every client of the account, not asked for again per region.
+#[test]
+fn each_member_account_is_assumed_once_for_all_its_regions() {
+    let accounts = 100;
+    let world = World::synthetic(accounts, 17, 1, FaultMix::default(), 0);
+    let cloud = TestCloud::start_world(world);
+    let (home, _) = home_with_allowlist("");
+    let run = scan(
+        &cloud,
+        home.path(),
+        &[
+            "--aws-organization",
+            "--aws-role-name",
+            SYNTHETIC_ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let assumed: Vec<String> = cloud
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "AssumeRole")
+        .map(|r| r.account)
+        .collect();
+    assert_eq!(assumed.len(), accounts - 1, "{assumed:?}");
+    assert_eq!(
+        cloud
+            .requests()
+            .iter()
+            .filter(|r| r.action == "DescribeTrafficMirrorSessions")
+            .count(),
+        accounts * 17
+    );
+}
