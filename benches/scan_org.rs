@@ -71,13 +71,15 @@ const ISSUE_MIX: FaultMix = FaultMix {
     malformed: 0.02,
     assume_denied: 0.05,
 };
-/// The fault run's politeness settings: a hanging call costs its attempts × the timeout plus
-/// the backoffs (about 2 + 1 + 2 + 2 + 2 s), a throttled scope needs its third attempt, and the
-/// deadline leaves room for all of it at the default concurrency (about 850 hanging scopes ×
-/// 9 s ÷ 64 permits ≈ 120 s, plus the healthy work), so every scope can end as its fault says.
+/// The fault run's politeness settings. A scope holds its permit through its retries and
+/// backoffs: a hanging call costs about 2 + 1 + 2 + 2 + 2 s (three attempts of `--timeout`,
+/// two backoffs), a failing or twice-throttled one about 3 s; with 850 hanging, 810 failing
+/// and 1,600 throttled scopes that is about 16,000 permit-seconds, 250 s at the default 64
+/// permits. The deadline is what a scheduled scan of this size would set, with room to spare,
+/// so every scope can end as its fault says.
 const FAULT_ARGS: [&str; 6] = [
     "--deadline",
-    "300s",
+    "900s",
     "--timeout",
     "2s",
     "--max-attempts",

@@ -113,6 +113,7 @@ pub async fn scan(targets: &ScanTargets) -> Inventory {
         targets,
         base: &sdk_config,
         caller: &caller,
+        sts: sts_client(&sdk_config),
         work: Semaphore::new(targets.tuning.concurrency.max(1)),
     };
     let accounts_at_once = targets.tuning.concurrency.max(1);
@@ -225,6 +226,9 @@ struct AccountRun<'a> {
     targets: &'a ScanTargets,
     base: &'a SdkConfig,
     caller: &'a Caller,
+    /// The caller's STS client, shared by every member session (one client, not one per
+    /// account: 10,000 of them were most of a large scan's memory).
+    sts: aws_sdk_sts::Client,
     /// One permit per unit of work in flight (`--concurrency`): a scope's listings, an
     /// AssumeRole, a DescribeRegions. Fair, so accounts finish roughly in the order they began.
     work: Semaphore,
@@ -391,7 +395,7 @@ impl AccountRun<'_> {
             )));
         };
         let mut session = MemberRoleSession {
-            sts: sts_client(self.base),
+            sts: self.sts.clone(),
             role_arn: format!(
                 "arn:{}:iam::{account}:role/{}",
                 self.caller.partition(),

@@ -92,22 +92,7 @@ fn audited(home: &Path, files: &[String], attempts: bool) -> Vec<Change> {
         .expect("events")
         .iter()
         .filter(|e| attempts || e["outcome"] == "success")
-        .map(|e| {
-            let mut ids: Vec<String> = e["record_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            ids.sort();
-            ids.dedup();
-            (
-                e["operation"].as_str().unwrap_or_default().to_string(),
-                e["outcome"].as_str().unwrap_or_default().to_string(),
-                to_the_second(e["time"].as_str().unwrap_or_default()),
-                ids,
-            )
-        })
+        .map(change)
         .collect();
     changes.sort();
     changes
@@ -120,6 +105,24 @@ fn to_the_second(time: &str) -> String {
         Some((whole, _)) if time.ends_with('Z') => format!("{whole}Z"),
         _ => time.to_string(),
     }
+}
+
+/// A change from an audit event or an engine's row (both use these keys).
+fn change(row: &Value) -> Change {
+    let mut ids: Vec<String> = row["record_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    (
+        row["operation"].as_str().unwrap_or_default().to_string(),
+        row["outcome"].as_str().unwrap_or_default().to_string(),
+        to_the_second(row["time"].as_str().unwrap_or_default()),
+        ids,
+    )
 }
 
 /// What `siem_check.py` printed: one change per line.
@@ -138,23 +141,7 @@ fn executed(python: &Path, args: &[String]) -> Vec<Change> {
     );
     let mut changes: Vec<Change> = String::from_utf8_lossy(&output.stdout)
         .lines()
-        .map(|line| {
-            let row: Value = serde_json::from_str(line).expect("a JSON line");
-            let mut ids: Vec<String> = row["record_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            ids.sort();
-            ids.dedup();
-            (
-                row["operation"].as_str().unwrap_or_default().to_string(),
-                row["outcome"].as_str().unwrap_or_default().to_string(),
-                row["time"].as_str().unwrap_or_default().to_string(),
-                ids,
-            )
-        })
+        .map(|line| change(&serde_json::from_str(line).expect("a JSON line")))
         .collect();
     changes.sort();
     changes
