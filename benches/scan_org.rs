@@ -44,7 +44,9 @@ use common::env_or;
 use futures::StreamExt;
 use mirrorguard::providers::aws::SESSION_NAME;
 use mirrorguard::providers::{DEFAULT_CONCURRENCY, DEFAULT_PER_ACCOUNT};
-use mirrorguard_mocks::synthetic::{synthetic_account, synthetic_region, SYNTHETIC_ROLE};
+use mirrorguard_mocks::synthetic::{
+    synthetic_account, synthetic_region, ISSUE_MIX, SYNTHETIC_ROLE,
+};
 use mirrorguard_mocks::{FaultKind, FaultMix, MockCloud, World};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -62,15 +64,7 @@ const HOME_REGION: &str = "us-east-1";
 /// ListAccounts' page size, mirrorguard's and the mock's.
 const LIST_ACCOUNTS_PAGE: usize = 20;
 const LIST_ACCOUNTS: &str = "AWSOrganizationsV20161128.ListAccounts";
-/// The issue's fault mix, as `World::synthetic` takes it and as the mock binary's `--faults`.
-const ISSUE_MIX: FaultMix = FaultMix {
-    denied: 0.10,
-    throttled: 0.10,
-    failing: 0.05,
-    hanging: 0.05,
-    malformed: 0.02,
-    assume_denied: 0.05,
-};
+/// The issue's fault mix as the mock binary's `--faults` spells it ([`ISSUE_MIX`]).
 /// The fault run's politeness settings. A scope holds its permit through its retries and
 /// backoffs: a hanging call costs about 7 s (three attempts of `--timeout`, two backoffs), a
 /// failing or twice-throttled one 1-3 s; measured, the run takes about 170 s at the default 64

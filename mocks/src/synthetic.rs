@@ -43,6 +43,18 @@ pub struct FaultMix {
     pub assume_denied: f64,
 }
 
+/// The organisation-scale issue's fault mix (the benchmark's and the tests'): 10% of scopes
+/// denied, 10% throttled twice, 5% failing, 5% hanging, 2% malformed, 5% of member accounts
+/// whose AssumeRole is refused.
+pub const ISSUE_MIX: FaultMix = FaultMix {
+    denied: 0.10,
+    throttled: 0.10,
+    failing: 0.05,
+    hanging: 0.05,
+    malformed: 0.02,
+    assume_denied: 0.05,
+};
+
 /// One fault a world injects where a scan will meet it: `region` is `None` for an account whose
 /// role cannot be assumed (the whole account is out of reach, `kind` is `Denied`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,15 +302,7 @@ mod tests {
     use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
-    /// The issue's benchmark mix, with 5% of accounts unassumable.
-    const ISSUE_MIX: FaultMix = FaultMix {
-        denied: 0.10,
-        throttled: 0.10,
-        failing: 0.05,
-        hanging: 0.05,
-        malformed: 0.02,
-        assume_denied: 0.05,
-    };
+    use super::ISSUE_MIX;
 
     fn count(injected: &[InjectedFault], kind: FaultKind, account_wide: bool) -> usize {
         injected
