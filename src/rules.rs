@@ -6,7 +6,7 @@
 //! comparison is the seed's own regexes at work, not a list written by hand.
 
 use crate::audit::rule::{Operation, CATALOGUE};
-use crate::audit::{seed, Location, Observed, Outcome, Phase};
+use crate::audit::{seed, Observed};
 use crate::export::{self, ExportFormat, Selection};
 use crate::model::Provider;
 use crate::report::inert;
@@ -124,35 +124,7 @@ fn seed_view(op: &Operation) -> Observed {
             )
         }
     };
-    Observed {
-        provider: op.provider,
-        time: None,
-        account: None,
-        region: None,
-        operation: event_type.clone(),
-        service: None,
-        outcome: Outcome::Success,
-        phase: Phase::Final,
-        dry_run: false,
-        error_code: None,
-        actor: None,
-        actor_session: None,
-        source_ip: None,
-        invoked_by: None,
-        resource: Some(resource.clone()),
-        target: None,
-        created_mirror_target: None,
-        updated_existing: false,
-        record_id: None,
-        change_id: None,
-        udm_event_type: Some(event_type),
-        udm_resource_name: Some(resource),
-        location: Location {
-            path: String::new(),
-            record: 0,
-            line: 0,
-        },
-    }
+    Observed::seed_probe(op.provider, &event_type, &resource)
 }
 
 /// How the seed rule treats `op`.

@@ -102,6 +102,43 @@ pub struct Observed {
     pub location: Location,
 }
 
+impl Observed {
+    /// A successful, final record that carries only what the original Chronicle rule reads
+    /// (`metadata.product_event_type`, `target.resource.name`): how `rule diff-seed` and the
+    /// seed rule's tests put an operation in front of it.
+    pub fn seed_probe(provider: Provider, event_type: &str, resource_name: &str) -> Observed {
+        Observed {
+            provider,
+            time: None,
+            account: None,
+            region: None,
+            operation: event_type.to_string(),
+            service: None,
+            outcome: Outcome::Success,
+            phase: Phase::Final,
+            dry_run: false,
+            error_code: None,
+            actor: None,
+            actor_session: None,
+            source_ip: None,
+            invoked_by: None,
+            resource: Some(resource_name.to_string()).filter(|r| !r.is_empty()),
+            target: None,
+            created_mirror_target: None,
+            updated_existing: false,
+            record_id: None,
+            change_id: None,
+            udm_event_type: Some(event_type.to_string()),
+            udm_resource_name: Some(resource_name.to_string()),
+            location: Location {
+                path: String::new(),
+                record: 0,
+                line: 0,
+            },
+        }
+    }
+}
+
 /// One matched change, after de-duplication, with its verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEvent {

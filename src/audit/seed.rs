@@ -67,39 +67,10 @@ mod tests {
         assert!(!fires(&call("", "/x/virtualNetwor\u{212A}/t")));
         assert!(fires(&call("insertPac\u{212A}etMirroring", "")));
     }
-    use crate::audit::{Location, Outcome, Phase};
     use crate::model::Provider;
 
     fn call(event_type: &str, resource_name: &str) -> Observed {
-        Observed {
-            provider: Provider::Aws,
-            time: None,
-            account: None,
-            region: None,
-            operation: event_type.to_string(),
-            service: None,
-            outcome: Outcome::Success,
-            phase: Phase::Final,
-            dry_run: false,
-            error_code: None,
-            actor: None,
-            actor_session: None,
-            source_ip: None,
-            invoked_by: None,
-            resource: None,
-            target: None,
-            created_mirror_target: None,
-            updated_existing: false,
-            record_id: None,
-            change_id: None,
-            udm_event_type: Some(event_type.to_string()),
-            udm_resource_name: Some(resource_name.to_string()),
-            location: Location {
-                path: String::new(),
-                record: 1,
-                line: 1,
-            },
-        }
+        Observed::seed_probe(Provider::Aws, event_type, resource_name)
     }
 
     #[test]

@@ -8,15 +8,12 @@
 //! last entries stay two rows (the export says so in a comment).
 
 use super::{
-    gcp_method_regex, names, title, Selection, AWS_DRY_RUN_CODES, AZURE_FAILURE, AZURE_INTERMEDIATE,
+    double_quoted as quoted, gcp_method_regex, names, title, Selection, AWS_DRY_RUN_CODES,
+    AZURE_FAILURE, AZURE_INTERMEDIATE,
 };
 use crate::audit::rule::{AWS_EVENT_SOURCE, GCP_SERVICE_NAME};
 use crate::model::Provider;
 use std::fmt::Write;
-
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
 
 fn list(items: &[&str]) -> String {
     items

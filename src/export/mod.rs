@@ -181,27 +181,21 @@ pub fn top_severity(provider: Provider) -> Severity {
         .unwrap_or(Severity::High)
 }
 
-/// Azure Activity Log status spellings: REST (`Succeeded`) and exports (`Success`).
-pub const AZURE_FINAL_SUCCESS: [&str; 2] = ["Succeeded", "Success"];
+/// Azure Activity Log status spellings: REST (`Failed`) and exports (`Failure`).
 pub const AZURE_FAILURE: [&str; 2] = ["Failed", "Failure"];
 pub const AZURE_INTERMEDIATE: [&str; 3] = ["Started", "Start", "Accepted"];
 
 /// AWS DryRun probes' error codes (a DryRun is a failed call that would have succeeded).
 pub const AWS_DRY_RUN_CODES: [&str; 2] = ["Client.DryRunOperation", "DryRunOperation"];
 
-/// One line per catalogued operation: `name — lifecycle, severity`, for header comments.
-pub fn operation_lines(provider: Provider) -> Vec<String> {
-    operations(provider)
-        .map(|op| {
-            format!(
-                "{} — {}, {} ({})",
-                op.name,
-                op.lifecycle.as_str(),
-                op.severity.as_str(),
-                op.id
-            )
-        })
-        .collect()
+/// `'text'`, a quote doubled: SQL string literals and YAML single-quoted scalars.
+pub fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `"text"` with backslash escapes: KQL and SPL string literals.
+pub fn double_quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[cfg(test)]

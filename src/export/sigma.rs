@@ -12,8 +12,8 @@
 //! one export to the next.
 
 use super::{
-    gcp_method_regex, names, operations, title, top_severity, Selection, ATTACK_URL, AZURE_FAILURE,
-    AZURE_INTERMEDIATE,
+    gcp_method_regex, names, operations, single_quoted as q, title, top_severity, Selection,
+    ATTACK_URL, AZURE_FAILURE, AZURE_INTERMEDIATE,
 };
 use crate::audit::rule::{AWS_EVENT_SOURCE, CATALOGUE_REVISED, GCP_SERVICE_NAME};
 use crate::model::Provider;
@@ -38,11 +38,6 @@ pub fn rule_id(provider: Provider) -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// YAML single-quoted scalar.
-fn q(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn level(severity: Severity) -> &'static str {

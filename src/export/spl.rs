@@ -10,7 +10,8 @@
 //! record delivered twice (a `dedup` would drop records that lack the field).
 
 use super::{
-    gcp_method_regex, names, title, Selection, AWS_DRY_RUN_CODES, AZURE_FAILURE, AZURE_INTERMEDIATE,
+    double_quoted as quoted, gcp_method_regex, names, title, Selection, AWS_DRY_RUN_CODES,
+    AZURE_FAILURE, AZURE_INTERMEDIATE,
 };
 use crate::audit::rule::{AWS_EVENT_SOURCE, GCP_SERVICE_NAME};
 use crate::model::Provider;
@@ -19,10 +20,6 @@ use std::fmt::Write;
 pub const AWS_SOURCETYPE: &str = "aws:cloudtrail";
 pub const AZURE_SOURCETYPE: &str = "mscs:azure:eventhub";
 pub const GCP_SOURCETYPE: &str = "google:gcp:pubsub:message";
-
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
 
 /// `field IN ("a", "b")` (Splunk's IN compares case-insensitively, as its `=` does).
 fn among(field: &str, values: &[&str]) -> String {

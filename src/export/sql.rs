@@ -7,7 +7,7 @@
 //! into one change whose outcome is its last final entry's. Window functions and plain
 //! aggregates only, so each query also parses and runs where the tests transpile it (DuckDB).
 
-use super::{names, operations, title, Selection, AWS_DRY_RUN_CODES};
+use super::{names, operations, single_quoted as quoted, title, Selection, AWS_DRY_RUN_CODES};
 use crate::audit::rule::{Operation, AWS_EVENT_SOURCE, GCP_SERVICE_NAME};
 use crate::model::Provider;
 use std::fmt::Write;
@@ -16,10 +16,6 @@ use std::fmt::Write;
 pub const ATHENA_TABLE: &str = "cloudtrail_logs";
 /// The table the BigQuery export reads: a sink's partitioned Admin Activity table.
 pub const BIGQUERY_TABLE: &str = "`PROJECT.DATASET.cloudaudit_googleapis_com_activity`";
-
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 fn quoted_list(items: &[&str]) -> String {
     items

@@ -323,17 +323,19 @@ fn accounts_without_an_organisation_are_reached_through_the_role() {
     assert_eq!(mirror["severity"], "critical");
 }
 
-#[test]
-fn a_refused_account_listing_is_a_gap_and_the_callers_account_is_still_scanned() {
-    let cloud = TestCloud::start(&world(
-        r#"
-[[aws.faults]]
-action = "ListAccounts"
-kind = "denied"
-"#,
-    ));
+/// An organisation scan whose ListAccounts calls all answer with the fault `kind`.
+fn scan_with_listing_fault(kind: &str) -> (TestCloud, crate::support::Run) {
+    let cloud = TestCloud::start(&world(&format!(
+        "[[aws.faults]]\naction = \"ListAccounts\"\nkind = \"{kind}\"\n"
+    )));
     let (home, _) = home_with_allowlist("");
     let run = scan(&cloud, home.path(), ORG_FLAGS);
+    (cloud, run)
+}
+
+#[test]
+fn a_refused_account_listing_is_a_gap_and_the_callers_account_is_still_scanned() {
+    let (_cloud, run) = scan_with_listing_fault("denied");
     assert_eq!(run.code, 3, "{}", run.stderr);
     let rows = coverage_rows(&run.json());
     let (status, detail) = row(&rows, "-", "-");
@@ -868,15 +870,7 @@ fn gcp_projects_narrow_the_organisation_and_a_project_outside_it_is_not_scanned(
 
 #[test]
 fn a_looping_account_listing_scans_each_account_once_and_says_where_it_stopped() {
-    let cloud = TestCloud::start(&world(
-        r#"
-[[aws.faults]]
-action = "ListAccounts"
-kind = "token-loop"
-"#,
-    ));
-    let (home, _) = home_with_allowlist("");
-    let run = scan(&cloud, home.path(), ORG_FLAGS);
+    let (cloud, run) = scan_with_listing_fault("token-loop");
     assert_eq!(run.code, 3, "{}", run.stderr);
     // coverage_rows fails on a second row for any scope.
     let rows = coverage_rows(&run.json());
